@@ -1,0 +1,9 @@
+// Command auth-login is the Lambda behind POST /api/auth/login.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("auth-login")) }

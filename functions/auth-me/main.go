@@ -1,0 +1,9 @@
+// Command auth-me is the Lambda behind GET /api/auth/me.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("auth-me")) }

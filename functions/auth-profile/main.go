@@ -1,0 +1,9 @@
+// Command auth-profile is the Lambda behind GET /api/auth/profile.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("auth-profile")) }

@@ -1,0 +1,9 @@
+// Command auth-register is the Lambda behind POST /api/auth/register.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("auth-register")) }

@@ -1,0 +1,9 @@
+// Command departments-get is the Lambda behind GET /api/departments/{id}.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("departments-get")) }

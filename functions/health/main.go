@@ -1,0 +1,9 @@
+// Command health is the Lambda behind GET /api/health.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("health")) }

@@ -1,0 +1,65 @@
+// Package boot is what every Lambda main shares: it reads the environment
+// once, builds the AWS clients and the app once per cold start, and returns
+// the handler that main passes to lambda.Start. A configuration error stops
+// the cold start loudly, before any request is taken.
+package boot
+
+import (
+	"context"
+	"log"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/deskline/deskline/shared/app"
+	"github.com/deskline/deskline/shared/httpapi"
+)
+
+// build assembles the app from the environment.
+func build() *app.App {
+	ctx := context.Background()
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := app.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		log.Fatalf("config: %v", err)
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatalf("aws config: %v", err)
+	}
+	if arn := os.Getenv(app.EnvJWTSecretARN); arn != "" && len(cfg.JWTSecret) == 0 {
+		out, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			log.Fatalf("read jwt secret: %v", err)
+		}
+		cfg.JWTSecret = []byte(aws.ToString(out.SecretString))
+	}
+	a, err := app.New(cfg, app.Deps{
+		DynamoDB: dynamodb.NewFromConfig(awsCfg),
+		SES:      sesv2.NewFromConfig(awsCfg),
+		Log:      logger,
+	})
+	if err != nil {
+		log.Fatalf("build app: %v", err)
+	}
+	return a
+}
+
+// HTTP returns the Lambda handler of the named HTTP route.
+func HTTP(name string) httpapi.LambdaHandler {
+	h, err := build().HTTPHandler(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}
+
+// Authorizer returns the HTTP API's Lambda authorizer.
+func Authorizer() func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	return build().Authorizer.HTTP
+}

@@ -1,0 +1,9 @@
+// Command openapi is the Lambda behind GET /api/openapi.json.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("openapi")) }

@@ -1,0 +1,9 @@
+// Command users-approve is the Lambda behind PATCH /api/users/{id}/approve.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("users-approve")) }

@@ -1,0 +1,95 @@
+// Package authorizer is the Lambda authorizer of both APIs. It verifies the
+// bearer token (signature, algorithm, issuer, audience, expiry), checks that
+// its session is still open, and hands the principal to routes in the
+// authorizer context. It never denies outright: a refused token is passed on
+// as an error in the context, so the route answers 401 with a clear message
+// (API Gateway's own deny is a bare 403).
+package authorizer
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/deskline/deskline/shared/auth"
+	"github.com/deskline/deskline/shared/deskline"
+	"github.com/deskline/deskline/shared/httpapi"
+)
+
+// SessionStore finds the user behind an open session.
+type SessionStore interface {
+	GetSessionUser(ctx context.Context, userID, sessionID string) (*deskline.User, error)
+}
+
+// Authorizer authenticates requests.
+type Authorizer struct {
+	tokens *auth.Tokens
+	store  SessionStore
+	log    *slog.Logger
+}
+
+// New returns an Authorizer.
+func New(tokens *auth.Tokens, store SessionStore, log *slog.Logger) *Authorizer {
+	return &Authorizer{tokens: tokens, store: store, log: log}
+}
+
+// Authenticate resolves a raw token to a principal.
+func (a *Authorizer) Authenticate(ctx context.Context, token string) (*deskline.Principal, error) {
+	if token == "" {
+		return nil, httpapi.ErrTokenRequired
+	}
+	c, err := a.tokens.Parse(token)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.store.GetSessionUser(ctx, c.UserID, c.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	return &deskline.Principal{UserID: u.ID, Role: u.Role, DepartmentID: u.DepartmentID, Status: u.Status, SessionID: c.SessionID}, nil
+}
+
+// bearer extracts the token of an "Authorization: Bearer …" header.
+func bearer(headers map[string]string) string {
+	for k, v := range headers {
+		if strings.EqualFold(k, "authorization") {
+			if t, ok := strings.CutPrefix(v, "Bearer "); ok {
+				return strings.TrimSpace(t)
+			}
+			if t, ok := strings.CutPrefix(v, "bearer "); ok {
+				return strings.TrimSpace(t)
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// context builds the authorizer context for a principal or an error.
+func (a *Authorizer) context(ctx context.Context, p *deskline.Principal, err error) (map[string]any, error) {
+	if err != nil {
+		code := deskline.ErrorCode(err)
+		if code == deskline.EINTERNAL {
+			// A failing dependency must not look like a bad token: API
+			// Gateway answers 500 when the authorizer errors.
+			a.log.ErrorContext(ctx, "authorizer failed", slog.String("error", err.Error()))
+			return nil, err
+		}
+		return map[string]any{httpapi.CtxAuthError: deskline.ErrorMessage(err)}, nil
+	}
+	return map[string]any{
+		httpapi.CtxUserID: p.UserID, httpapi.CtxRole: string(p.Role), httpapi.CtxDepartmentID: p.DepartmentID,
+		httpapi.CtxStatus: string(p.Status), httpapi.CtxSessionID: p.SessionID,
+	}, nil
+}
+
+// HTTP is the authorizer for the HTTP API (payload 2.0, simple responses).
+func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	p, err := a.Authenticate(ctx, bearer(ev.Headers))
+	c, err := a.context(ctx, p, err)
+	if err != nil {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, err
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: c}, nil
+}

@@ -1,0 +1,94 @@
+// Package routes is the route table: the single source of truth for every
+// endpoint. The functions/ folders, the local gateway's router, the CDK
+// stack, the OpenAPI document and the authorization tests all derive from it.
+package routes
+
+import (
+	"github.com/deskline/deskline/shared/api"
+	"github.com/deskline/deskline/shared/deskline"
+	"github.com/deskline/deskline/shared/httpapi"
+)
+
+// Route is one HTTP API endpoint, served by one Lambda function.
+type Route struct {
+	Name    string // the function's name: functions/<Name>
+	Method  string
+	Path    string // API Gateway syntax: /api/users/{id}
+	Access  httpapi.Access
+	Summary string
+	Handler func(*api.Server) httpapi.Handler
+}
+
+var (
+	admin  = httpapi.Only(deskline.RoleAdmin)
+	anyone = httpapi.Anyone
+	open   = httpapi.Public
+)
+
+// HTTP lists every HTTP API route.
+var HTTP = []Route{
+	{"health", "GET", "/api/health", open, "Liveness check", func(s *api.Server) httpapi.Handler { return s.Health }},
+	{"openapi", "GET", "/api/openapi.json", open, "This API's OpenAPI 3.1 document", func(s *api.Server) httpapi.Handler { return OpenAPIHandler }},
+
+	{"auth-register", "POST", "/api/auth/register", open, "Register an account (pending until approved)", func(s *api.Server) httpapi.Handler { return s.Register }},
+	{"auth-login", "POST", "/api/auth/login", open, "Log in and open a session", func(s *api.Server) httpapi.Handler { return s.Login }},
+	{"auth-logout", "POST", "/api/auth/logout", anyone, "End the current session", func(s *api.Server) httpapi.Handler { return s.Logout }},
+	{"auth-me", "GET", "/api/auth/me", anyone, "The caller's account", func(s *api.Server) httpapi.Handler { return s.Me }},
+	{"auth-profile", "GET", "/api/auth/profile", anyone, "The caller's account (FEATURES.md's path)", func(s *api.Server) httpapi.Handler { return s.Me }},
+	{"auth-forgot-password", "POST", "/api/auth/forgot-password", open, "Mail a password reset token", func(s *api.Server) httpapi.Handler { return s.ForgotPassword }},
+	{"auth-reset-password", "POST", "/api/auth/reset-password", open, "Set a new password with a reset token", func(s *api.Server) httpapi.Handler { return s.ResetPassword }},
+	{"auth-verify-reset-token", "GET", "/api/auth/verify-reset-token/{token}", open, "Check a reset token", func(s *api.Server) httpapi.Handler { return s.VerifyResetToken }},
+
+	{"users-list", "GET", "/api/users", admin, "List users", func(s *api.Server) httpapi.Handler { return s.ListUsers }},
+	{"users-profile", "GET", "/api/users/profile", anyone, "The caller's account", func(s *api.Server) httpapi.Handler { return s.Me }},
+	{"users-create", "POST", "/api/users", admin, "Create a user", func(s *api.Server) httpapi.Handler { return s.CreateUser }},
+	{"users-get", "GET", "/api/users/{id}", anyone, "Get a user (admins, self, same department)", func(s *api.Server) httpapi.Handler { return s.GetUser }},
+	{"users-update", "PUT", "/api/users/{id}", anyone, "Update a user (self or admin)", func(s *api.Server) httpapi.Handler { return s.UpdateUser }},
+	{"users-delete", "DELETE", "/api/users/{id}", admin, "Delete a user", func(s *api.Server) httpapi.Handler { return s.DeleteUser }},
+	{"users-approve", "PATCH", "/api/users/{id}/approve", admin, "Approve a user", func(s *api.Server) httpapi.Handler { return s.ApproveUser }},
+	{"users-reject", "PATCH", "/api/users/{id}/reject", admin, "Reject a user", func(s *api.Server) httpapi.Handler { return s.RejectUser }},
+
+	{"departments-create", "POST", "/api/departments", admin, "Create a department", func(s *api.Server) httpapi.Handler { return s.CreateDepartment }},
+	{"departments-list", "GET", "/api/departments", anyone, "List departments", func(s *api.Server) httpapi.Handler { return s.ListDepartments }},
+	{"departments-get", "GET", "/api/departments/{id}", anyone, "Get a department", func(s *api.Server) httpapi.Handler { return s.GetDepartment }},
+	{"departments-update", "PUT", "/api/departments/{id}", admin, "Update a department", func(s *api.Server) httpapi.Handler { return s.UpdateDepartment }},
+	{"departments-delete", "DELETE", "/api/departments/{id}", admin, "Delete a department without members", func(s *api.Server) httpapi.Handler { return s.DeleteDepartment }},
+}
+
+// Kinds of functions that are not HTTP routes.
+const (
+	KindAuthorizer = "authorizer"
+)
+
+// Function is a Lambda function that is not an HTTP route.
+type Function struct {
+	Name string
+	Kind string
+}
+
+// Functions lists the Lambda functions that are not HTTP routes.
+var Functions = []Function{
+	{Name: "authorizer", Kind: KindAuthorizer},
+}
+
+// Names returns every function's name: the HTTP routes', then the others'.
+func Names() []string {
+	var names []string
+	for _, r := range HTTP {
+		names = append(names, r.Name)
+	}
+	for _, f := range Functions {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
+// ByName returns the HTTP route with the given function name.
+func ByName(name string) (Route, bool) {
+	for _, r := range HTTP {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
