@@ -193,7 +193,10 @@ func (s *Server) waitReady(ctx context.Context) error {
 			}
 			return fmt.Errorf("java exited before %s answered (%v); its last output:\n%s", s.endpoint, s.waitErr, out)
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not answer ListTables: %w (last error: %v); java's last output:\n%s",
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fmt.Errorf("%s: %w", s.endpoint, ctx.Err())
+			}
+			return fmt.Errorf("%s did not answer ListTables in time: %w (last error: %v); java's last output:\n%s",
 				s.endpoint, ctx.Err(), lastErr, s.out.lastLines(tailLines))
 		case <-tick.C:
 		}

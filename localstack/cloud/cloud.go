@@ -1,0 +1,128 @@
+// Package cloud is Deskline's local cloud: DynamoDB Local for the table and
+// an API Gateway stand-in serving every route of the route table with the
+// same handlers and authorizer the Lambdas run. Start it from main (make dev)
+// or from tests.
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/deskline/deskline/localstack/ddblocal"
+	"github.com/deskline/deskline/localstack/gateway"
+	"github.com/deskline/deskline/shared/app"
+	"github.com/deskline/deskline/shared/deskline"
+	"github.com/deskline/deskline/shared/dynamo"
+	"github.com/deskline/deskline/shared/routes"
+)
+
+// Options configure the local cloud.
+type Options struct {
+	HTTPAddr string // "127.0.0.1:3000"; port 0 picks a free one
+	// DynamoDBEndpoint, when set, is used instead of starting DynamoDB Local
+	// (tests share one instance; LocalStack users point it at LocalStack).
+	DynamoDBEndpoint string
+	DataDir          string // DynamoDB Local's -dbPath; "" keeps data in memory
+	CacheDir         string // where DynamoDB Local is unpacked
+	Config           app.Config
+	AdminEmail       string // seeded as an approved admin when set
+	AdminPassword    string
+	Clock            deskline.Clock
+	Log              *slog.Logger
+	JVMLog           io.Writer
+}
+
+// Cloud is a running local cloud.
+type Cloud struct {
+	App     *app.App
+	HTTPURL string
+	// DynamoDBEndpoint is the endpoint the cloud's table lives at.
+	DynamoDBEndpoint string
+
+	ddb     *ddblocal.Server
+	httpSrv *http.Server
+	done    chan struct{}
+}
+
+// Start brings the local cloud up: DynamoDB Local (unless an endpoint is
+// given), the table, the seeded admin, and the HTTP API. It returns once
+// everything answers.
+func Start(ctx context.Context, o Options) (c *Cloud, err error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c = &Cloud{DynamoDBEndpoint: o.DynamoDBEndpoint, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			_ = c.Close()
+		}
+	}()
+	if c.DynamoDBEndpoint == "" {
+		dir, err := ddblocal.Ensure(ctx, o.CacheDir, func(f string, a ...any) { o.Log.Info(fmt.Sprintf(f, a...)) })
+		if err != nil {
+			return nil, err
+		}
+		if c.ddb, err = ddblocal.Start(ctx, ddblocal.Options{Dir: dir, DataDir: o.DataDir, Log: o.JVMLog}); err != nil {
+			return nil, err
+		}
+		c.DynamoDBEndpoint = c.ddb.Endpoint()
+	}
+	db := dynamo.LocalClient(c.DynamoDBEndpoint)
+	if err := dynamo.EnsureTable(ctx, db, o.Config.Table); err != nil {
+		return nil, err
+	}
+	c.App, err = app.New(o.Config, app.Deps{DynamoDB: db, Clock: o.Clock, Log: o.Log})
+	if err != nil {
+		return nil, err
+	}
+	if o.AdminEmail != "" {
+		if _, err := c.App.Server.EnsureAdmin(ctx, "admin", o.AdminEmail, o.AdminPassword); err != nil {
+			return nil, err
+		}
+	}
+	var rs []gateway.Route
+	for _, r := range routes.HTTP {
+		h, err := c.App.HTTPHandler(r.Name)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, gateway.Route{Method: r.Method, Path: r.Path, Authorized: !r.Access.Public, Handler: gateway.HTTPHandler(h)})
+	}
+	api := gateway.NewHTTPAPI(rs, c.App.Authorizer.HTTP, nil, o.Log)
+	ln, err := net.Listen("tcp", o.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the HTTP API on %s: %w", o.HTTPAddr, err)
+	}
+	c.HTTPURL = "http://" + ln.Addr().String()
+	c.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(c.done)
+		if err := c.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			o.Log.Error("http api stopped", slog.String("error", err.Error()))
+		}
+	}()
+	return c, nil
+}
+
+// Close stops the HTTP API and the DynamoDB Local it started.
+func (c *Cloud) Close() error {
+	var errs []error
+	if c.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, c.httpSrv.Shutdown(ctx))
+		<-c.done
+		c.httpSrv = nil
+	}
+	if c.ddb != nil {
+		errs = append(errs, c.ddb.Stop())
+		c.ddb = nil
+	}
+	return errors.Join(errs...)
+}

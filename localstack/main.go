@@ -1,0 +1,98 @@
+// Command localstack runs Deskline's local cloud (`make dev`): DynamoDB Local
+// and the HTTP API on 127.0.0.1, with no AWS account and no Docker.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/deskline/deskline/localstack/cloud"
+	"github.com/deskline/deskline/localstack/ddblocal"
+	"github.com/deskline/deskline/shared/api"
+	"github.com/deskline/deskline/shared/app"
+	"github.com/deskline/deskline/shared/auth"
+)
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		log.Fatalf("localstack: %v", err)
+	}
+}
+
+func run(ctx context.Context) error {
+	level := slog.LevelInfo
+	if os.Getenv("DESKLINE_LOG_LEVEL") == "debug" {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg, err := app.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Stage = env(app.EnvStage, api.StageLocal)
+	dataDir := env("DESKLINE_DATA_DIR", ".data")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	if len(cfg.JWTSecret) == 0 {
+		// A secret kept with the data, so tokens survive restarts.
+		if cfg.JWTSecret, err = localSecret(filepath.Join(dataDir, "jwt-secret")); err != nil {
+			return err
+		}
+	}
+	adminEmail := env("DESKLINE_ADMIN_EMAIL", "admin@deskline.local")
+	adminPassword := env("DESKLINE_ADMIN_PASSWORD", "admin-password-1")
+	c, err := cloud.Start(ctx, cloud.Options{
+		HTTPAddr:         env("DESKLINE_HTTP_ADDR", "127.0.0.1:3000"),
+		DynamoDBEndpoint: os.Getenv("DESKLINE_DYNAMODB_ENDPOINT"),
+		DataDir:          filepath.Join(dataDir, "dynamodb"),
+		CacheDir:         ddblocal.DefaultCacheDir(),
+		Config:           cfg,
+		AdminEmail:       adminEmail,
+		AdminPassword:    adminPassword,
+		Log:              logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	fmt.Printf(`
+Deskline local cloud is ready (stage %s)
+  HTTP API        %s/api   (health: %s/api/health, OpenAPI: %s/api/openapi.json)
+  WebSocket API   ws://%s  (reserved; served once the real-time issue lands)
+  DynamoDB        %s  table %q, data in %s
+  Admin           %s / %s  (DESKLINE_ADMIN_EMAIL / DESKLINE_ADMIN_PASSWORD)
+Press Ctrl-C to stop.
+`, cfg.Stage, c.HTTPURL, c.HTTPURL, c.HTTPURL, env("DESKLINE_WS_ADDR", "127.0.0.1:3001"),
+		c.DynamoDBEndpoint, cfg.Table, dataDir, adminEmail, adminPassword)
+	<-ctx.Done()
+	fmt.Println("\nstopping")
+	return c.Close()
+}
+
+// localSecret reads the local JWT secret, creating it on first start.
+func localSecret(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) >= auth.MinSecretLen {
+		return b, nil
+	}
+	s := []byte(auth.NewSessionSecret())
+	if err := os.WriteFile(path, s, 0o600); err != nil {
+		return nil, fmt.Errorf("write local jwt secret: %w", err)
+	}
+	return s, nil
+}
