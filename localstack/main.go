@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/deskline/deskline/localstack/cloud"
@@ -55,11 +56,16 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
+	port, err := strconv.Atoi(env("DESKLINE_DYNAMODB_PORT", "8000"))
+	if err != nil {
+		return fmt.Errorf("DESKLINE_DYNAMODB_PORT: %w", err)
+	}
 	adminEmail := env("DESKLINE_ADMIN_EMAIL", "admin@deskline.local")
 	adminPassword := env("DESKLINE_ADMIN_PASSWORD", "admin-password-1")
 	c, err := cloud.Start(ctx, cloud.Options{
 		HTTPAddr:         env("DESKLINE_HTTP_ADDR", "127.0.0.1:3000"),
 		DynamoDBEndpoint: os.Getenv("DESKLINE_DYNAMODB_ENDPOINT"),
+		DynamoDBPort:     port,
 		DataDir:          filepath.Join(dataDir, "dynamodb"),
 		CacheDir:         ddblocal.DefaultCacheDir(),
 		Config:           cfg,

@@ -28,6 +28,7 @@ type Options struct {
 	// DynamoDBEndpoint, when set, is used instead of starting DynamoDB Local
 	// (tests share one instance; LocalStack users point it at LocalStack).
 	DynamoDBEndpoint string
+	DynamoDBPort     int    // DynamoDB Local's port; 0 picks a free one
 	DataDir          string // DynamoDB Local's -dbPath; "" keeps data in memory
 	CacheDir         string // where DynamoDB Local is unpacked
 	Config           app.Config
@@ -53,51 +54,54 @@ type Cloud struct {
 // Start brings the local cloud up: DynamoDB Local (unless an endpoint is
 // given), the table, the seeded admin, and the HTTP API. It returns once
 // everything answers.
-func Start(ctx context.Context, o Options) (c *Cloud, err error) {
+func Start(ctx context.Context, o Options) (*Cloud, error) {
+	c := &Cloud{DynamoDBEndpoint: o.DynamoDBEndpoint, done: make(chan struct{})}
+	if err := c.start(ctx, o); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	c = &Cloud{DynamoDBEndpoint: o.DynamoDBEndpoint, done: make(chan struct{})}
-	defer func() {
-		if err != nil {
-			_ = c.Close()
-		}
-	}()
 	if c.DynamoDBEndpoint == "" {
 		dir, err := ddblocal.Ensure(ctx, o.CacheDir, func(f string, a ...any) { o.Log.Info(fmt.Sprintf(f, a...)) })
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if c.ddb, err = ddblocal.Start(ctx, ddblocal.Options{Dir: dir, DataDir: o.DataDir, Log: o.JVMLog}); err != nil {
-			return nil, err
+		if c.ddb, err = ddblocal.Start(ctx, ddblocal.Options{Dir: dir, Port: o.DynamoDBPort, DataDir: o.DataDir, Log: o.JVMLog}); err != nil {
+			return err
 		}
 		c.DynamoDBEndpoint = c.ddb.Endpoint()
 	}
 	db := dynamo.LocalClient(c.DynamoDBEndpoint)
 	if err := dynamo.EnsureTable(ctx, db, o.Config.Table); err != nil {
-		return nil, err
+		return err
 	}
 	c.App, err = app.New(o.Config, app.Deps{DynamoDB: db, Clock: o.Clock, Log: o.Log})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if o.AdminEmail != "" {
 		if _, err := c.App.Server.EnsureAdmin(ctx, "admin", o.AdminEmail, o.AdminPassword); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	var rs []gateway.Route
 	for _, r := range routes.HTTP {
 		h, err := c.App.HTTPHandler(r.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rs = append(rs, gateway.Route{Method: r.Method, Path: r.Path, Authorized: !r.Access.Public, Handler: gateway.HTTPHandler(h)})
 	}
 	api := gateway.NewHTTPAPI(rs, c.App.Authorizer.HTTP, nil, o.Log)
 	ln, err := net.Listen("tcp", o.HTTPAddr)
 	if err != nil {
-		return nil, fmt.Errorf("listen for the HTTP API on %s: %w", o.HTTPAddr, err)
+		return fmt.Errorf("listen for the HTTP API on %s: %w", o.HTTPAddr, err)
 	}
 	c.HTTPURL = "http://" + ln.Addr().String()
 	c.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
@@ -107,7 +111,7 @@ func Start(ctx context.Context, o Options) (c *Cloud, err error) {
 			o.Log.Error("http api stopped", slog.String("error", err.Error()))
 		}
 	}()
-	return c, nil
+	return nil
 }
 
 // Close stops the HTTP API and the DynamoDB Local it started.

@@ -78,18 +78,16 @@ func EnsureTable(ctx context.Context, db TableAdmin, table string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	if err == nil {
-		_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-			TableName: aws.String(table),
-			TimeToLiveSpecification: &types.TimeToLiveSpecification{
-				AttributeName: aws.String(TTLAttribute), Enabled: aws.Bool(true),
-			},
-		})
-		// Enabling TTL twice is refused; that only means it is on already.
-		var ve interface{ ErrorCode() string }
-		if err != nil && errors.As(err, &ve) && ve.ErrorCode() == "ValidationException" {
-			err = nil
-		}
+	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(TTLAttribute), Enabled: aws.Bool(true),
+		},
+	})
+	// Enabling TTL twice is refused; that only means it is on already.
+	var ve interface{ ErrorCode() string }
+	if err != nil && errors.As(err, &ve) && ve.ErrorCode() == "ValidationException" {
+		err = nil
 	}
 	if err != nil {
 		return fmt.Errorf("enable ttl on %s: %w", table, err)

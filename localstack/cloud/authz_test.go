@@ -1,0 +1,156 @@
+package cloud_test
+
+import (
+	"testing"
+
+	"github.com/deskline/deskline/shared/routes"
+)
+
+// callers are the columns of the authorization table.
+var callers = []string{"admin", "headA", "headB", "empA", "empB", "anon"}
+
+// cells gives the expected status per caller, in the order of callers.
+type cells [6]int
+
+// request makes one call of a route; it may create fresh targets so that
+// destructive routes can run once per caller.
+type request func(w *world) (method, path string, body any)
+
+// authzRow is one route's row.
+type authzRow struct {
+	route string
+	req   request
+	want  cells
+}
+
+func static(method, path string, body any) request {
+	return func(*world) (string, string, any) { return method, path, body }
+}
+
+var (
+	anyone   = cells{200, 200, 200, 200, 200, 401}
+	public   = cells{200, 200, 200, 200, 200, 200}
+	adminOK  = cells{200, 403, 403, 403, 403, 401}
+	adminNew = cells{201, 403, 403, 403, 403, 401}
+)
+
+// authzTable has one row per route. Department A is the "same" department of
+// headA and empA; targets live in department A.
+var authzTable = []authzRow{
+	{"health", static("GET", "/api/health", nil), public},
+	{"openapi", static("GET", "/api/openapi.json", nil), public},
+	{"auth-register", func(w *world) (string, string, any) {
+		n := unique("r")
+		return "POST", "/api/auth/register", map[string]string{"username": n, "email": n + "@test.local", "password": testPassword, "departmentId": w.deptA}
+	}, cells{201, 201, 201, 201, 201, 201}},
+	{"auth-login", static("POST", "/api/auth/login", map[string]string{"email": adminEmail, "password": adminPassword}), public},
+	{"auth-logout", nil, anyone}, // special-cased: logs out a fresh session of the caller
+	{"auth-me", static("GET", "/api/auth/me", nil), anyone},
+	{"auth-profile", static("GET", "/api/auth/profile", nil), anyone},
+	{"auth-forgot-password", static("POST", "/api/auth/forgot-password", map[string]string{"email": "nobody@test.local"}), public},
+	{"auth-reset-password", static("POST", "/api/auth/reset-password", map[string]string{"token": "00", "password": testPassword}), cells{400, 400, 400, 400, 400, 400}},
+	{"auth-verify-reset-token", static("GET", "/api/auth/verify-reset-token/00", nil), cells{400, 400, 400, 400, 400, 400}},
+
+	{"users-list", static("GET", "/api/users", nil), adminOK},
+	{"users-profile", static("GET", "/api/users/profile", nil), anyone},
+	{"users-create", func(w *world) (string, string, any) {
+		n := unique("c")
+		return "POST", "/api/users", map[string]string{"username": n, "email": n + "@test.local", "password": testPassword, "role": "employee", "departmentId": w.deptA}
+	}, adminNew},
+	{"users-get", func(w *world) (string, string, any) { return "GET", "/api/users/" + w.headAID, nil }, cells{200, 200, 404, 200, 404, 401}},
+	{"users-update", func(w *world) (string, string, any) {
+		return "PUT", "/api/users/" + w.empAID, map[string]string{"username": unique("n")}
+	}, cells{200, 403, 403, 200, 403, 401}}, // empA is the target itself: self-update
+	{"users-delete", func(w *world) (string, string, any) {
+		id, _ := w.pending(w.deptA)
+		return "DELETE", "/api/users/" + id, nil
+	}, adminOK},
+	{"users-approve", func(w *world) (string, string, any) {
+		id, _ := w.pending(w.deptA)
+		return "PATCH", "/api/users/" + id + "/approve", nil
+	}, adminOK},
+	{"users-reject", func(w *world) (string, string, any) {
+		id, _ := w.pending(w.deptA)
+		return "PATCH", "/api/users/" + id + "/reject", nil
+	}, adminOK},
+
+	{"departments-create", func(w *world) (string, string, any) {
+		return "POST", "/api/departments", map[string]string{"name": unique("Dept "), "code": code()}
+	}, adminNew},
+	{"departments-list", static("GET", "/api/departments", nil), anyone},
+	{"departments-get", func(w *world) (string, string, any) { return "GET", "/api/departments/" + w.deptA, nil }, anyone},
+	{"departments-update", func(w *world) (string, string, any) {
+		return "PUT", "/api/departments/" + w.deptA, map[string]string{"description": unique("d")}
+	}, adminOK},
+	{"departments-delete", func(w *world) (string, string, any) {
+		return "DELETE", "/api/departments/" + w.department(unique("Empty ")), nil
+	}, adminOK},
+}
+
+func TestAuthorizationTableCoversEveryRoute(t *testing.T) {
+	rows := map[string]bool{}
+	for _, r := range authzTable {
+		if rows[r.route] {
+			t.Errorf("route %s has two rows", r.route)
+		}
+		rows[r.route] = true
+	}
+	for _, r := range routes.HTTP {
+		if !rows[r.Name] {
+			t.Errorf("route %s has no row in the authorization table", r.Name)
+		}
+		delete(rows, r.Name)
+	}
+	for name := range rows {
+		t.Errorf("row %s names no route", name)
+	}
+}
+
+// TestAuthorization calls every route as every kind of caller.
+func TestAuthorization(t *testing.T) {
+	w := newWorld(t)
+	emails := map[string]string{}
+	for _, row := range authzTable {
+		t.Run(row.route, func(t *testing.T) {
+			for i, caller := range callers {
+				token := w.token(caller)
+				var method, path string
+				var body any
+				if row.route == "auth-logout" {
+					method, path = "POST", "/api/auth/logout"
+					if caller != "anon" {
+						token = w.freshSession(caller, emails)
+					}
+				} else {
+					method, path, body = row.req(w)
+				}
+				got := w.c.as(token).do(method, path, body)
+				if got.Status != row.want[i] {
+					t.Errorf("%s as %s: got %d, want %d (body %s)", row.route, caller, got.Status, row.want[i], got.Body)
+				}
+			}
+		})
+	}
+	// Logging out fresh sessions must not have ended the callers' own.
+	for _, caller := range callers[:5] {
+		if r := w.c.as(w.token(caller)).do("GET", "/api/auth/me", nil); r.Status != 200 {
+			t.Errorf("%s's session ended: GET /api/auth/me = %d", caller, r.Status)
+		}
+	}
+}
+
+// freshSession logs the caller in again, so logging out does not end the
+// session the rest of the table uses.
+func (w *world) freshSession(caller string, emails map[string]string) string {
+	w.c.t.Helper()
+	if caller == "admin" {
+		return w.c.login(adminEmail, adminPassword)
+	}
+	email, ok := emails[caller]
+	if !ok {
+		me := w.c.as(w.token(caller)).do("GET", "/api/auth/me", nil)
+		email = me.obj(w.c.t)["email"].(string)
+		emails[caller] = email
+	}
+	return w.c.login(email, testPassword)
+}

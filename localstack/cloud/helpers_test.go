@@ -1,0 +1,211 @@
+package cloud_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/deskline/deskline/localstack/cloud"
+	"github.com/deskline/deskline/shared/api"
+	"github.com/deskline/deskline/shared/app"
+	"github.com/deskline/deskline/shared/dynamo/dynamotest"
+)
+
+const (
+	adminEmail    = "admin@test.local"
+	adminPassword = "admin-password-1"
+	testPassword  = "passw0rd-test"
+)
+
+// newCloud starts a local cloud on a fresh table of the shared DynamoDB
+// Local and stops it when the test ends.
+func newCloud(t testing.TB) *cloud.Cloud {
+	t.Helper()
+	_, table := dynamotest.Table(t)
+	c, err := cloud.Start(context.Background(), cloud.Options{
+		HTTPAddr:         "127.0.0.1:0",
+		DynamoDBEndpoint: dynamotest.Endpoint(t),
+		Config: app.Config{
+			Stage: api.StageTest, Table: table, JWTSecret: []byte("test-secret-test-secret-test-secret!"),
+			TokenTTL: time.Hour, BcryptCost: 4,
+		},
+		AdminEmail: adminEmail, AdminPassword: adminPassword,
+	})
+	if err != nil {
+		t.Fatalf("start local cloud: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// client calls the local cloud's HTTP API as one caller.
+type client struct {
+	t     testing.TB
+	base  string
+	token string
+}
+
+func newClient(t testing.TB, c *cloud.Cloud) *client { return &client{t: t, base: c.HTTPURL} }
+
+func (c *client) as(token string) *client { return &client{t: c.t, base: c.base, token: token} }
+
+// response is one HTTP answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a fresh value of type T.
+func decode[T any](t testing.TB, r response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+	return v
+}
+
+func (r response) obj(t testing.TB) map[string]any { t.Helper(); return decode[map[string]any](t, r) }
+
+func (c *client) do(method, path string, body any) response {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatalf("marshal body: %v", err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatalf("new request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("read body: %v", err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: out}
+}
+
+// want fails the test unless r has the given status.
+func want(t testing.TB, r response, status int, what string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("%s: got status %d, want %d; body %s", what, r.Status, status, r.Body)
+	}
+}
+
+func (c *client) login(email, password string) string {
+	c.t.Helper()
+	r := c.do("POST", "/api/auth/login", map[string]string{"email": email, "password": password})
+	want(c.t, r, 200, "login "+email)
+	return r.obj(c.t)["token"].(string)
+}
+
+var seq atomic.Int64
+
+// unique returns a name no other call returns.
+func unique(prefix string) string {
+	return fmt.Sprintf("%s%d%d", prefix, time.Now().UnixNano()%1e6, seq.Add(1))
+}
+
+// code returns a department code no other call returns.
+func code() string {
+	n := seq.Add(1)
+	b := []byte{'T'}
+	for ; n > 0; n /= 26 {
+		b = append(b, byte('A'+n%26))
+	}
+	return string(b)
+}
+
+// world is a populated help desk: two departments with a head and an
+// employee each, and an admin.
+type world struct {
+	c                       *client
+	admin                   string // tokens
+	deptA, deptB            string // ids
+	headA, headB            string
+	empA, empB              string
+	empAID, empBID, headAID string
+}
+
+func (w *world) token(caller string) string {
+	switch caller {
+	case "admin":
+		return w.admin
+	case "headA":
+		return w.headA
+	case "headB":
+		return w.headB
+	case "empA":
+		return w.empA
+	case "empB":
+		return w.empB
+	}
+	return ""
+}
+
+// newWorld builds a world on a fresh cloud.
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	c := newClient(t, newCloud(t))
+	w := &world{c: c, admin: c.login(adminEmail, adminPassword)}
+	w.deptA = w.department("Alpha " + unique(""))
+	w.deptB = w.department("Beta " + unique(""))
+	w.headAID, w.headA = w.user("department_head", w.deptA)
+	_, w.headB = w.user("department_head", w.deptB)
+	w.empAID, w.empA = w.user("employee", w.deptA)
+	w.empBID, w.empB = w.user("employee", w.deptB)
+	return w
+}
+
+func (w *world) department(name string) string {
+	w.c.t.Helper()
+	r := w.c.as(w.admin).do("POST", "/api/departments", map[string]string{"name": name, "code": code()})
+	want(w.c.t, r, 201, "create department")
+	return r.obj(w.c.t)["id"].(string)
+}
+
+// user creates an approved user as the admin and logs them in.
+func (w *world) user(role, dept string) (id, token string) {
+	w.c.t.Helper()
+	name := unique("u")
+	email := name + "@test.local"
+	r := w.c.as(w.admin).do("POST", "/api/users", map[string]string{
+		"username": name, "email": email, "password": testPassword, "role": role, "departmentId": dept,
+	})
+	want(w.c.t, r, 201, "create user")
+	return r.obj(w.c.t)["id"].(string), w.c.login(email, testPassword)
+}
+
+// pending registers a pending employee of dept and returns its id and e-mail.
+func (w *world) pending(dept string) (id, email string) {
+	w.c.t.Helper()
+	name := unique("p")
+	email = name + "@test.local"
+	r := w.c.do("POST", "/api/auth/register", map[string]string{"username": name, "email": email, "password": testPassword, "departmentId": dept})
+	want(w.c.t, r, 201, "register")
+	return r.obj(w.c.t)["user"].(map[string]any)["id"].(string), email
+}
