@@ -14,6 +14,7 @@ import (
 	"github.com/deskline/deskline/localstack/cloud"
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/app"
+	"github.com/deskline/deskline/shared/dynamo"
 	"github.com/deskline/deskline/shared/dynamo/dynamotest"
 )
 
@@ -144,6 +145,7 @@ func code() string {
 // employee each, and an admin.
 type world struct {
 	c                       *client
+	store                   *dynamo.Store
 	admin                   string // tokens
 	deptA, deptB            string // ids
 	headA, headB            string
@@ -170,8 +172,9 @@ func (w *world) token(caller string) string {
 // newWorld builds a world on a fresh cloud.
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	c := newClient(t, newCloud(t))
-	w := &world{c: c, admin: c.login(adminEmail, adminPassword)}
+	cl := newCloud(t)
+	c := newClient(t, cl)
+	w := &world{c: c, store: cl.App.Store, admin: c.login(adminEmail, adminPassword)}
 	w.deptA = w.department("Alpha " + unique(""))
 	w.deptB = w.department("Beta " + unique(""))
 	w.headAID, w.headA = w.user("department_head", w.deptA)
