@@ -17,7 +17,23 @@ type Route struct {
 	Access  httpapi.Access
 	Summary string
 	Handler func(*api.Server) httpapi.Handler
+	// Needs lists what the function uses beyond the table, for least
+	// privilege. GET routes only read the table; other methods read and write.
+	Needs []Need
 }
+
+// Need is a permission a function needs beyond its table access.
+type Need string
+
+// Needs.
+const (
+	NeedSendMail Need = "ses:send"       // SES SendEmail
+	NeedObjects  Need = "s3:objects"     // read, write, delete attachment objects
+	NeedPostWS   Need = "ws:connections" // API Gateway ManageConnections
+)
+
+// ReadOnly reports whether the route only reads the table.
+func (r Route) ReadOnly() bool { return r.Method == "GET" }
 
 var (
 	admin  = httpapi.Only(deskline.RoleAdmin)
@@ -27,48 +43,60 @@ var (
 
 // HTTP lists every HTTP API route.
 var HTTP = []Route{
-	{"health", "GET", "/api/health", open, "Liveness check", func(s *api.Server) httpapi.Handler { return s.Health }},
-	{"openapi", "GET", "/api/openapi.json", open, "This API's OpenAPI 3.1 document", func(s *api.Server) httpapi.Handler { return OpenAPIHandler }},
+	{"health", "GET", "/api/health", open, "Liveness check", func(s *api.Server) httpapi.Handler { return s.Health }, nil},
+	{"openapi", "GET", "/api/openapi.json", open, "This API's OpenAPI 3.1 document", func(s *api.Server) httpapi.Handler { return OpenAPIHandler }, nil},
 
-	{"auth-register", "POST", "/api/auth/register", open, "Register an account (pending until approved)", func(s *api.Server) httpapi.Handler { return s.Register }},
-	{"auth-login", "POST", "/api/auth/login", open, "Log in and open a session", func(s *api.Server) httpapi.Handler { return s.Login }},
-	{"auth-logout", "POST", "/api/auth/logout", anyone, "End the current session", func(s *api.Server) httpapi.Handler { return s.Logout }},
-	{"auth-me", "GET", "/api/auth/me", anyone, "The caller's account", func(s *api.Server) httpapi.Handler { return s.Me }},
-	{"auth-profile", "GET", "/api/auth/profile", anyone, "The caller's account (FEATURES.md's path)", func(s *api.Server) httpapi.Handler { return s.Me }},
-	{"auth-forgot-password", "POST", "/api/auth/forgot-password", open, "Mail a password reset token", func(s *api.Server) httpapi.Handler { return s.ForgotPassword }},
-	{"auth-reset-password", "POST", "/api/auth/reset-password", open, "Set a new password with a reset token", func(s *api.Server) httpapi.Handler { return s.ResetPassword }},
-	{"auth-verify-reset-token", "GET", "/api/auth/verify-reset-token/{token}", open, "Check a reset token", func(s *api.Server) httpapi.Handler { return s.VerifyResetToken }},
+	{"auth-register", "POST", "/api/auth/register", open, "Register an account (pending until approved)", func(s *api.Server) httpapi.Handler { return s.Register }, nil},
+	{"auth-login", "POST", "/api/auth/login", open, "Log in and open a session", func(s *api.Server) httpapi.Handler { return s.Login }, nil},
+	{"auth-logout", "POST", "/api/auth/logout", anyone, "End the current session", func(s *api.Server) httpapi.Handler { return s.Logout }, nil},
+	{"auth-me", "GET", "/api/auth/me", anyone, "The caller's account", func(s *api.Server) httpapi.Handler { return s.Me }, nil},
+	{"auth-profile", "GET", "/api/auth/profile", anyone, "The caller's account (FEATURES.md's path)", func(s *api.Server) httpapi.Handler { return s.Me }, nil},
+	{"auth-forgot-password", "POST", "/api/auth/forgot-password", open, "Mail a password reset token", func(s *api.Server) httpapi.Handler { return s.ForgotPassword }, []Need{NeedSendMail}},
+	{"auth-reset-password", "POST", "/api/auth/reset-password", open, "Set a new password with a reset token", func(s *api.Server) httpapi.Handler { return s.ResetPassword }, nil},
+	{"auth-verify-reset-token", "GET", "/api/auth/verify-reset-token/{token}", open, "Check a reset token", func(s *api.Server) httpapi.Handler { return s.VerifyResetToken }, nil},
 
-	{"users-list", "GET", "/api/users", admin, "List users", func(s *api.Server) httpapi.Handler { return s.ListUsers }},
-	{"users-profile", "GET", "/api/users/profile", anyone, "The caller's account", func(s *api.Server) httpapi.Handler { return s.Me }},
-	{"users-create", "POST", "/api/users", admin, "Create a user", func(s *api.Server) httpapi.Handler { return s.CreateUser }},
-	{"users-get", "GET", "/api/users/{id}", anyone, "Get a user (admins, self, same department)", func(s *api.Server) httpapi.Handler { return s.GetUser }},
-	{"users-update", "PUT", "/api/users/{id}", anyone, "Update a user (self or admin)", func(s *api.Server) httpapi.Handler { return s.UpdateUser }},
-	{"users-delete", "DELETE", "/api/users/{id}", admin, "Delete a user", func(s *api.Server) httpapi.Handler { return s.DeleteUser }},
-	{"users-approve", "PATCH", "/api/users/{id}/approve", admin, "Approve a user", func(s *api.Server) httpapi.Handler { return s.ApproveUser }},
-	{"users-reject", "PATCH", "/api/users/{id}/reject", admin, "Reject a user", func(s *api.Server) httpapi.Handler { return s.RejectUser }},
+	{"users-list", "GET", "/api/users", admin, "List users", func(s *api.Server) httpapi.Handler { return s.ListUsers }, nil},
+	{"users-profile", "GET", "/api/users/profile", anyone, "The caller's account", func(s *api.Server) httpapi.Handler { return s.Me }, nil},
+	{"users-create", "POST", "/api/users", admin, "Create a user", func(s *api.Server) httpapi.Handler { return s.CreateUser }, nil},
+	{"users-get", "GET", "/api/users/{id}", anyone, "Get a user (admins, self, same department)", func(s *api.Server) httpapi.Handler { return s.GetUser }, nil},
+	{"users-update", "PUT", "/api/users/{id}", anyone, "Update a user (self or admin)", func(s *api.Server) httpapi.Handler { return s.UpdateUser }, nil},
+	{"users-delete", "DELETE", "/api/users/{id}", admin, "Delete a user", func(s *api.Server) httpapi.Handler { return s.DeleteUser }, nil},
+	{"users-approve", "PATCH", "/api/users/{id}/approve", admin, "Approve a user", func(s *api.Server) httpapi.Handler { return s.ApproveUser }, nil},
+	{"users-reject", "PATCH", "/api/users/{id}/reject", admin, "Reject a user", func(s *api.Server) httpapi.Handler { return s.RejectUser }, nil},
 
-	{"departments-create", "POST", "/api/departments", admin, "Create a department", func(s *api.Server) httpapi.Handler { return s.CreateDepartment }},
-	{"departments-list", "GET", "/api/departments", anyone, "List departments", func(s *api.Server) httpapi.Handler { return s.ListDepartments }},
-	{"departments-get", "GET", "/api/departments/{id}", anyone, "Get a department", func(s *api.Server) httpapi.Handler { return s.GetDepartment }},
-	{"departments-update", "PUT", "/api/departments/{id}", admin, "Update a department", func(s *api.Server) httpapi.Handler { return s.UpdateDepartment }},
-	{"departments-delete", "DELETE", "/api/departments/{id}", admin, "Delete a department without members", func(s *api.Server) httpapi.Handler { return s.DeleteDepartment }},
+	{"departments-create", "POST", "/api/departments", admin, "Create a department", func(s *api.Server) httpapi.Handler { return s.CreateDepartment }, nil},
+	{"departments-list", "GET", "/api/departments", anyone, "List departments", func(s *api.Server) httpapi.Handler { return s.ListDepartments }, nil},
+	{"departments-get", "GET", "/api/departments/{id}", anyone, "Get a department", func(s *api.Server) httpapi.Handler { return s.GetDepartment }, nil},
+	{"departments-update", "PUT", "/api/departments/{id}", admin, "Update a department", func(s *api.Server) httpapi.Handler { return s.UpdateDepartment }, nil},
+	{"departments-delete", "DELETE", "/api/departments/{id}", admin, "Delete a department without members", func(s *api.Server) httpapi.Handler { return s.DeleteDepartment }, nil},
 }
 
 // Kinds of functions that are not HTTP routes.
 const (
-	KindAuthorizer = "authorizer"
+	KindAuthorizer = "authorizer" // the Lambda authorizer of both APIs
+	KindWebSocket  = "websocket"  // a WebSocket API route ($connect, $disconnect, $default)
+	KindStream     = "stream"     // a DynamoDB Streams consumer of the table
+	KindS3         = "s3"         // invoked by S3 ObjectCreated events
+	KindTask       = "task"       // invoked by hand or by a command (setup, rebuilds)
 )
 
 // Function is a Lambda function that is not an HTTP route.
 type Function struct {
 	Name string
 	Kind string
+	// RouteKey is a WebSocket function's route key.
+	RouteKey string
+	// ItemTypes are the item types a stream consumer handles: its event
+	// source mapping filters on them.
+	ItemTypes []string
+	// Writes reports whether the function writes to the table.
+	Writes bool
+	Needs  []Need
 }
 
 // Functions lists the Lambda functions that are not HTTP routes.
 var Functions = []Function{
-	{Name: "authorizer", Kind: KindAuthorizer},
+	{Name: "authorizer", Kind: KindAuthorizer, Writes: false},
 }
 
 // Names returns every function's name: the HTTP routes', then the others'.

@@ -91,8 +91,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *verbose {
 		jvmLog = stderr
 	}
-	begin := time.Now()
-	srv, err := startDynamoDB(ctx, logf, jvmLog)
+	srv, took, err := startDynamoDB(ctx, logf, jvmLog)
 	close(setupDone)
 	sig := <-setupSig
 	if err != nil {
@@ -110,7 +109,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if sig != nil { // it came just as start-up finished
 		return exitCodeForSignal(sig)
 	}
-	logf("DynamoDB Local on %s (started in %.1fs)", srv.Endpoint(), time.Since(begin).Seconds())
+	logf("DynamoDB Local on %s (started in %.1fs)", srv.Endpoint(), took.Seconds())
 
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
@@ -122,13 +121,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // startDynamoDB installs (if needed) and starts DynamoDB Local in memory on a
-// free port.
-func startDynamoDB(ctx context.Context, logf func(string, ...any), jvmLog io.Writer) (*ddblocal.Server, error) {
+// free port, and says how long the start itself took.
+func startDynamoDB(ctx context.Context, logf func(string, ...any), jvmLog io.Writer) (*ddblocal.Server, time.Duration, error) {
 	dir, err := ddblocal.Ensure(ctx, ddblocal.DefaultCacheDir(), logf)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return ddblocal.Start(ctx, ddblocal.Options{Dir: dir, Log: jvmLog})
+	begin := time.Now()
+	srv, err := ddblocal.Start(ctx, ddblocal.Options{Dir: dir, Log: jvmLog})
+	return srv, time.Since(begin), err
 }
 
 // runCommand runs cmd, passing on the signals that arrive on sigs, and
