@@ -28,13 +28,19 @@ const (
 // Local and stops it when the test ends.
 func newCloud(t testing.TB) *cloud.Cloud {
 	t.Helper()
+	return newCloudCost(t, 4)
+}
+
+// newCloudCost starts a local cloud whose passwords use the given bcrypt cost.
+func newCloudCost(t testing.TB, bcryptCost int) *cloud.Cloud {
+	t.Helper()
 	_, table := dynamotest.Table(t)
 	c, err := cloud.Start(context.Background(), cloud.Options{
 		HTTPAddr:         "127.0.0.1:0",
 		DynamoDBEndpoint: dynamotest.Endpoint(t),
 		Config: app.Config{
 			Stage: api.StageTest, Table: table, JWTSecret: []byte("test-secret-test-secret-test-secret!"),
-			TokenTTL: time.Hour, BcryptCost: 4,
+			TokenTTL: time.Hour, BcryptCost: bcryptCost,
 		},
 		AdminEmail: adminEmail, AdminPassword: adminPassword,
 	})

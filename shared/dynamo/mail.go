@@ -35,6 +35,10 @@ type mailItem struct {
 
 func outboxPK(to string) string { return "OUTBOX#" + strings.ToLower(to) }
 
+// sortKeyTime formats times in sort keys: fixed width, so the keys sort in
+// time order (RFC3339Nano drops trailing zeros: "05Z" would sort after "05.1Z").
+const sortKeyTime = "2006-01-02T15:04:05.000000000Z07:00"
+
 // outboxRetention is how long local mail is kept.
 const outboxRetention = 7 * 24 * time.Hour
 
@@ -42,7 +46,7 @@ const outboxRetention = 7 * 24 * time.Hour
 // and test stages' stand-in for sending mail.
 func (s *Store) PutMail(ctx context.Context, m Mail) error {
 	item, err := attributevalue.MarshalMap(mailItem{
-		PK: outboxPK(m.To), SK: "MAIL#" + m.SentAt.UTC().Format(time.RFC3339Nano) + "#" + m.ID, Type: TypeMail,
+		PK: outboxPK(m.To), SK: "MAIL#" + m.SentAt.UTC().Format(sortKeyTime) + "#" + m.ID, Type: TypeMail,
 		ID: m.ID, To: m.To, Subject: m.Subject, Body: m.Body, SentAt: m.SentAt.UTC().Format(time.RFC3339Nano),
 		ExpiresAt: m.SentAt.Add(outboxRetention).Unix(),
 	})

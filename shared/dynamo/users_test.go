@@ -164,8 +164,14 @@ func TestUpdateUser(t *testing.T) {
 		if err := f.store.UpdateUser(f.ctx, u, next); err != nil {
 			t.Fatalf("UpdateUser: %v", err)
 		}
-		f.user("ALICE", "")
-		wantErr(t, f.store.CreateUser(f.ctx, f.newUser("Alicia", "")), deskline.ECONFLICT, "Username already taken", "")
+		taker := f.newUser("ALICE", "")
+		taker.Email = "taker@example.com"
+		if err := f.store.CreateUser(f.ctx, taker); err != nil {
+			t.Errorf("CreateUser with the freed username: %v", err)
+		}
+		thief := f.newUser("Alicia", "")
+		thief.Email = "thief@example.com"
+		wantErr(t, f.store.CreateUser(f.ctx, thief), deskline.ECONFLICT, "Username already taken", "")
 	})
 
 	t.Run("username case change keeps the name guarded", func(t *testing.T) {
@@ -179,7 +185,9 @@ func TestUpdateUser(t *testing.T) {
 		if got := f.getUser(u.ID).Username; got != "Alice" {
 			t.Errorf("username = %q, want %q", got, "Alice")
 		}
-		wantErr(t, f.store.CreateUser(f.ctx, f.newUser("alice", "")), deskline.ECONFLICT, "Username already taken", "")
+		other := f.newUser("alice", "")
+		other.Email = "other@example.com"
+		wantErr(t, f.store.CreateUser(f.ctx, other), deskline.ECONFLICT, "Username already taken", "")
 	})
 
 	t.Run("e-mail of another user is a conflict", func(t *testing.T) {
