@@ -61,7 +61,7 @@ func (r *Request) Decode(v any) error {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &te):
+		case errors.As(err, &te) && te.Field != "": // top-level mismatches fall to the default
 			return deskline.Invalid(te.Field, fmt.Sprintf("Field %q must be of type %s", te.Field, jsonType(te.Type.Kind().String())))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
@@ -236,7 +236,10 @@ func Lambda(name string, a Access, h Handler, log *slog.Logger) LambdaHandler {
 			attrs = append(attrs, slog.String("userId", req.Principal.UserID))
 		}
 		if out.StatusCode >= 500 {
-			log.ErrorContext(ctx, "request failed", append(attrs, slog.String("error", err.Error()))...)
+			if err != nil { // nil when the handler answered 5xx itself or its body failed to marshal
+				attrs = append(attrs, slog.String("error", err.Error()))
+			}
+			log.ErrorContext(ctx, "request failed", attrs...)
 		} else {
 			log.InfoContext(ctx, "request", attrs...)
 		}
