@@ -165,6 +165,8 @@ func TestParseRejectsBadTokens(t *testing.T) {
 		{"missing sub", sign(t, jwt.SigningMethodHS256, secret, with(validClaims(), "sub", nil)), auth.ErrInvalidToken},
 		{"missing exp", sign(t, jwt.SigningMethodHS256, secret, with(validClaims(), "exp", nil)), auth.ErrInvalidToken},
 		{"expired", sign(t, jwt.SigningMethodHS256, secret, with(validClaims(), "exp", t0.Add(-time.Minute).Unix())), auth.ErrTokenExpired},
+		{"issued in the future", sign(t, jwt.SigningMethodHS256, secret, with(validClaims(), "iat", t0.Add(time.Minute).Unix())), auth.ErrInvalidToken},
+		{"not valid before a future time", sign(t, jwt.SigningMethodHS256, secret, with(validClaims(), "nbf", t0.Add(time.Minute).Unix())), auth.ErrInvalidToken},
 		{"sid of the wrong type", sign(t, jwt.SigningMethodHS256, secret, with(validClaims(), "sid", 42)), auth.ErrInvalidToken},
 		{"tampered payload", parts[0] + "." + strings.Split(sign(t, jwt.SigningMethodHS256, secret, with(validClaims(), "sub", "USR-ADMIN")), ".")[1] + "." + parts[2], auth.ErrInvalidToken},
 		{"empty", "", auth.ErrInvalidToken},
@@ -286,6 +288,9 @@ func TestPasswordsHashAndCheck(t *testing.T) {
 		{"empty password", h, "", false},
 		{"empty hash", "", pw, false},
 		{"empty hash and password", "", "", false},
+		// Check hashes against a dummy when there is no hash: its password
+		// must not open an account that has none.
+		{"empty hash, dummy's password", "", "deskline-dummy-password-1", false},
 		{"not a bcrypt hash", "plaintext", "plaintext", false},
 	}
 	for _, tt := range tests {

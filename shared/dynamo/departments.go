@@ -127,7 +127,7 @@ func (s *Store) UpdateDepartment(ctx context.Context, prev, next *deskline.Depar
 		},
 	}}}
 	reasons := []error{errStale("department")}
-	if !strings.EqualFold(strings.TrimSpace(next.Name), strings.TrimSpace(prev.Name)) {
+	if deptNamePK(next.Name) != deptNamePK(prev.Name) {
 		items = append(items, putNew(s.table, guardItem(deptNamePK(next.Name), next.ID)), deleteGuard(s.table, deptNamePK(prev.Name), prev.ID))
 		reasons = append(reasons, errDeptNameTaken, nil)
 	}
@@ -154,7 +154,12 @@ func (s *Store) DeleteDepartment(ctx context.Context, d *deskline.Department) er
 		deleteGuard(s.table, deptCodePK(d.Code), d.ID),
 	}})
 	if err != nil {
-		return txError("delete department "+d.ID, err, []error{errDeptHasMembers})
+		// A missing department was deleted concurrently; a failed guard
+		// delete means d is stale (renamed since it was read).
+		if _, gerr := s.GetDepartment(ctx, d.ID); deskline.ErrorCode(gerr) == deskline.ENOTFOUND {
+			return errDeptNotFound
+		}
+		return txError("delete department "+d.ID, err, []error{errDeptHasMembers, errStale("department"), errStale("department")})
 	}
 	return nil
 }
