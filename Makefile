@@ -41,7 +41,7 @@ bench: ## latency of key routes through the local cloud (p50/p99)
 seed-admin: ## create an approved admin: make seed-admin ADMIN_EMAIL=… ADMIN_PASSWORD=… (local dev data or AWS)
 	DESKLINE_DYNAMODB_ENDPOINT="$${DESKLINE_DYNAMODB_ENDPOINT-http://127.0.0.1:$${DESKLINE_DYNAMODB_PORT:-8000}}" $(GO) run ./localstack/cmd/seed-admin
 
-invoke: ## run one function's handler with an event: make invoke FN=auth-login EVENT=events/auth-login.json
+invoke: ## run one function's handler with an event: make invoke FN=auth-login EVENT=events/http/auth-login.json
 	$(GO) run ./localstack/cmd/invoke -fn "$(FN)" -event "$(EVENT)"
 
 build: ## compile everything

@@ -26,5 +26,5 @@ func (p *Principal) CanSeeDepartmentMembers(id string) bool {
 // CanViewUser reports whether the caller may read u's profile: admins, the
 // user themself, and people of the same department.
 func (p *Principal) CanViewUser(u *User) bool {
-	return p.IsAdmin() || p.UserID == u.ID || p.InDepartment(u.DepartmentID)
+	return p.IsAdmin() || (p != nil && p.UserID == u.ID) || p.InDepartment(u.DepartmentID)
 }

@@ -302,6 +302,9 @@ func encode(resp *Response, err error, requestID string) events.APIGatewayV2HTTP
 		b, _ := json.Marshal(eb)
 		return events.APIGatewayV2HTTPResponse{StatusCode: StatusOf(code), Headers: headers, Body: string(b)}
 	}
+	if resp == nil {
+		return encode(nil, errors.New("handler returned neither a response nor an error"), requestID)
+	}
 	for k, v := range resp.Headers {
 		headers[k] = v
 	}
