@@ -32,6 +32,8 @@ var (
 	public   = cells{200, 200, 200, 200, 200, 200}
 	adminOK  = cells{200, 403, 403, 403, 403, 401}
 	adminNew = cells{201, 403, 403, 403, 403, 401}
+	// sameDept: readable by admins and department A's people only.
+	sameDept = cells{200, 200, 404, 200, 404, 401}
 )
 
 // authzTable has one row per route. Department A is the "same" department of
@@ -85,6 +87,57 @@ var authzTable = []authzRow{
 	{"departments-delete", func(w *world) (string, string, any) {
 		return "DELETE", "/api/departments/" + w.department(unique("Empty ")), nil
 	}, adminOK},
+
+	{"tickets-create", func(w *world) (string, string, any) {
+		return "POST", "/api/tickets", map[string]any{"title": "Broken laptop", "description": "Screen is dark.", "priority": "low", "category": "bug", "departmentId": w.deptA}
+	}, cells{201, 201, 403, 201, 403, 401}},
+	{"tickets-list", static("GET", "/api/tickets", nil), anyone},
+	{"tickets-stats", static("GET", "/api/tickets/stats", nil), cells{200, 200, 200, 403, 403, 401}},
+	{"tickets-get", func(w *world) (string, string, any) { return "GET", "/api/tickets/" + w.ticketA, nil }, sameDept},
+	{"tickets-update", func(w *world) (string, string, any) {
+		return "PUT", "/api/tickets/" + w.ticketA, map[string]any{"priority": "urgent"}
+	}, cells{200, 200, 404, 403, 404, 401}}, // empA neither created nor is assigned ticketA
+	{"tickets-delete", func(w *world) (string, string, any) {
+		return "DELETE", "/api/tickets/" + w.ticket(w.headA, w.deptA), nil
+	}, adminOK},
+	{"tickets-history", func(w *world) (string, string, any) { return "GET", "/api/tickets/" + w.ticketA + "/history", nil }, sameDept},
+	{"tickets-comments-list", func(w *world) (string, string, any) { return "GET", "/api/tickets/" + w.ticketA + "/comments", nil }, sameDept},
+	{"tickets-comments-create", func(w *world) (string, string, any) {
+		return "POST", "/api/tickets/" + w.ticketA + "/comments", map[string]any{"content": "Looking"}
+	}, cells{201, 201, 404, 201, 404, 401}},
+
+	{"tasks-create", func(w *world) (string, string, any) {
+		return "POST", "/api/tasks", map[string]any{"title": "Order parts", "description": "Two screens.", "departmentId": w.deptA}
+	}, cells{201, 201, 403, 403, 403, 401}},
+	{"tasks-list", static("GET", "/api/tasks", nil), anyone},
+	{"tasks-get", func(w *world) (string, string, any) { return "GET", "/api/tasks/" + w.taskA, nil }, sameDept},
+	{"tasks-update", func(w *world) (string, string, any) {
+		return "PUT", "/api/tasks/" + w.taskA, map[string]any{"progress": 10}
+	}, sameDept}, // empA is taskA's assignee
+	{"tasks-delete", func(w *world) (string, string, any) {
+		return "DELETE", "/api/tasks/" + w.task(w.headA, w.deptA, ""), nil
+	}, adminOK},
+	{"tasks-history", func(w *world) (string, string, any) { return "GET", "/api/tasks/" + w.taskA + "/history", nil }, sameDept},
+	{"tasks-dependencies-add", func(w *world) (string, string, any) {
+		a, b := w.task(w.headA, w.deptA, ""), w.task(w.headA, w.deptA, "")
+		return "POST", "/api/tasks/" + a + "/dependencies", map[string]any{"dependsOn": b}
+	}, cells{200, 200, 404, 403, 403, 401}},
+	{"tasks-dependencies-remove", func(w *world) (string, string, any) {
+		a, b := w.task(w.headA, w.deptA, ""), w.task(w.headA, w.deptA, "")
+		want(w.c.t, w.c.as(w.headA).do("POST", "/api/tasks/"+a+"/dependencies", map[string]any{"dependsOn": b}), 200, "add dependency")
+		return "DELETE", "/api/tasks/" + a + "/dependencies/" + b, nil
+	}, cells{200, 200, 404, 403, 403, 401}},
+
+	{"comments-create", func(w *world) (string, string, any) {
+		return "POST", "/api/comments", map[string]any{"taskId": w.taskA, "content": "Done soon"}
+	}, cells{201, 201, 404, 201, 404, 401}},
+	{"comments-list-task", func(w *world) (string, string, any) { return "GET", "/api/comments/task/" + w.taskA, nil }, sameDept},
+	{"comments-update", func(w *world) (string, string, any) {
+		return "PUT", "/api/comments/" + w.commentA, map[string]any{"content": unique("edited ")}
+	}, cells{403, 403, 404, 200, 404, 401}}, // only the author, empA
+	{"comments-delete", func(w *world) (string, string, any) {
+		return "DELETE", "/api/comments/" + w.comment(w.empA, w.taskA), nil
+	}, cells{200, 403, 404, 200, 404, 401}},
 }
 
 func TestAuthorizationTableCoversEveryRoute(t *testing.T) {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,12 +45,22 @@ func newCloudCost(t testing.TB, bcryptCost int) *cloud.Cloud {
 			TokenTTL: time.Hour, BcryptCost: bcryptCost,
 		},
 		AdminEmail: adminEmail, AdminPassword: adminPassword,
+		// Errors (5xx causes) go to the test's log.
+		Log: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
 	})
 	if err != nil {
 		t.Fatalf("start local cloud: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// testLog writes log lines to a test's log.
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // client calls the local cloud's HTTP API as one caller.
@@ -157,6 +169,8 @@ type world struct {
 	headA, headB            string
 	empA, empB              string
 	empAID, empBID, headAID string
+	ticketA, taskA          string // created by headA in department A; taskA is assigned to empA
+	commentA                string // by empA on taskA
 }
 
 func (w *world) token(caller string) string {
@@ -187,7 +201,40 @@ func newWorld(t testing.TB) *world {
 	_, w.headB = w.user("department_head", w.deptB)
 	w.empAID, w.empA = w.user("employee", w.deptA)
 	w.empBID, w.empB = w.user("employee", w.deptB)
+	w.ticketA = w.ticket(w.headA, w.deptA)
+	w.taskA = w.task(w.headA, w.deptA, w.empAID)
+	w.commentA = w.comment(w.empA, w.taskA)
 	return w
+}
+
+// ticket opens a ticket in dept as the caller with token.
+func (w *world) ticket(token, dept string) string {
+	w.c.t.Helper()
+	r := w.c.as(token).do("POST", "/api/tickets", map[string]any{
+		"title": "Printer on fire " + unique(""), "description": "It is on fire.", "priority": "high", "category": "support", "departmentId": dept,
+	})
+	want(w.c.t, r, 201, "create ticket")
+	return r.obj(w.c.t)["id"].(string)
+}
+
+// task creates a task in dept as the caller with token, assigned to assignee.
+func (w *world) task(token, dept, assignee string) string {
+	w.c.t.Helper()
+	body := map[string]any{"title": "Replace toner " + unique(""), "description": "Black toner.", "departmentId": dept}
+	if assignee != "" {
+		body["assignedToId"] = assignee
+	}
+	r := w.c.as(token).do("POST", "/api/tasks", body)
+	want(w.c.t, r, 201, "create task")
+	return r.obj(w.c.t)["id"].(string)
+}
+
+// comment comments on a task as the caller with token.
+func (w *world) comment(token, taskID string) string {
+	w.c.t.Helper()
+	r := w.c.as(token).do("POST", "/api/comments", map[string]any{"taskId": taskID, "content": "On it " + unique("")})
+	want(w.c.t, r, 201, "create comment")
+	return r.obj(w.c.t)["id"].(string)
 }
 
 func (w *world) department(name string) string {

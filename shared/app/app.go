@@ -5,11 +5,13 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/auth"
 	"github.com/deskline/deskline/shared/authorizer"
@@ -17,6 +19,7 @@ import (
 	"github.com/deskline/deskline/shared/dynamo"
 	"github.com/deskline/deskline/shared/httpapi"
 	"github.com/deskline/deskline/shared/mail"
+	"github.com/deskline/deskline/shared/projector"
 	"github.com/deskline/deskline/shared/routes"
 )
 
@@ -110,6 +113,7 @@ type App struct {
 	Store      *dynamo.Store
 	Server     *api.Server
 	Authorizer *authorizer.Authorizer
+	Projector  *projector.Projector
 	Log        *slog.Logger
 }
 
@@ -147,7 +151,10 @@ func New(cfg Config, d Deps) (*App, error) {
 		Store: store, Tokens: tokens, Passwords: pw, Mailer: mailer, Clock: d.Clock, IDs: d.IDs,
 		Stage: cfg.Stage, PublicURL: cfg.PublicURL, Log: d.Log,
 	}
-	return &App{Config: cfg, Store: store, Server: srv, Authorizer: authorizer.New(tokens, store, d.Log), Log: d.Log}, nil
+	return &App{
+		Config: cfg, Store: store, Server: srv, Authorizer: authorizer.New(tokens, store, d.Log),
+		Projector: projector.New(store, d.Log), Log: d.Log,
+	}, nil
 }
 
 // HTTPHandler returns the Lambda handler of the named HTTP route.
@@ -157,4 +164,16 @@ func (a *App) HTTPHandler(name string) (httpapi.LambdaHandler, error) {
 		return nil, fmt.Errorf("no HTTP route named %q", name)
 	}
 	return httpapi.Lambda(r.Name, r.Access, r.Handler(a.Server), a.Log), nil
+}
+
+// StreamHandler is a DynamoDB Streams consumer's Lambda handler.
+type StreamHandler func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+
+// StreamHandler returns the handler of the named stream consumer.
+func (a *App) StreamHandler(name string) (StreamHandler, error) {
+	switch name {
+	case "stream-projector":
+		return a.Projector.Handle, nil
+	}
+	return nil, fmt.Errorf("no stream consumer named %q", name)
 }

@@ -47,7 +47,10 @@ func (a *Authorizer) Authenticate(ctx context.Context, token string) (*deskline.
 	if err != nil {
 		return nil, err
 	}
-	return &deskline.Principal{UserID: u.ID, Role: u.Role, DepartmentID: u.DepartmentID, Status: u.Status, SessionID: c.SessionID}, nil
+	return &deskline.Principal{
+		UserID: u.ID, Role: u.Role, DepartmentID: u.DepartmentID, Status: u.Status, SessionID: c.SessionID,
+		Username: u.Username, Email: u.Email,
+	}, nil
 }
 
 // bearer extracts the token of an "Authorization: Bearer …" header.
@@ -81,6 +84,7 @@ func (a *Authorizer) context(ctx context.Context, p *deskline.Principal, err err
 	return map[string]any{
 		httpapi.CtxUserID: p.UserID, httpapi.CtxRole: string(p.Role), httpapi.CtxDepartmentID: p.DepartmentID,
 		httpapi.CtxStatus: string(p.Status), httpapi.CtxSessionID: p.SessionID,
+		httpapi.CtxUsername: p.Username, httpapi.CtxEmail: p.Email,
 	}, nil
 }
 

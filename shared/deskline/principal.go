@@ -7,6 +7,8 @@ type Principal struct {
 	DepartmentID string
 	Status       UserStatus
 	SessionID    string
+	Username     string
+	Email        string
 }
 
 // IsAdmin reports whether the caller is an admin.

@@ -107,7 +107,11 @@ func (s *Store) ListDepartments(ctx context.Context, limit int, cursor string) (
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(departmentsPK)},
 	}
 	return queryPage(ctx, s, in, limit, cursor, []string{"PK", "SK", "GSI2PK", "GSI2SK"}, "GSI2PK", departmentsPK,
-		func(it *departmentItem) *deskline.Department { return it.department() })
+		func(raw map[string]types.AttributeValue) (*deskline.Department, error) {
+			var it departmentItem
+			err := attributevalue.UnmarshalMap(raw, &it)
+			return it.department(), err
+		})
 }
 
 // UpdateDepartment writes next over prev, conditional on prev's version and,

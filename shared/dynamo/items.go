@@ -80,33 +80,61 @@ func (s *Store) batchGet(ctx context.Context, ks []map[string]types.AttributeVal
 	return out, nil
 }
 
-// People are users and departments found by id.
+// People are users, departments, tickets and tasks found by id: what a
+// handler reads in one BatchGetItem to check references and to embed related
+// entities in a response.
 type People struct {
-	users map[string]*userItem
-	depts map[string]*departmentItem
+	users   map[string]*userItem
+	depts   map[string]*departmentItem
+	tickets map[string]*deskline.Ticket
+	tasks   map[string]*deskline.Task
+	graph   *TaskGraph
+	seq     int64
 }
 
-// GetPeople reads users and departments by id in one BatchGetItem. Empty
-// and unknown ids are left out.
+// RefIDs names what to read with GetRefs. Empty ids are ignored.
+type RefIDs struct {
+	Users, Departments, Tickets, Tasks []string
+	// GraphDepartment, when set, also reads that department's task graph.
+	GraphDepartment string
+	// SeqDepartment, when set, also reads that department's ticket sequence.
+	SeqDepartment string
+}
+
+// GetPeople reads users and departments by id in one BatchGetItem.
 func (s *Store) GetPeople(ctx context.Context, userIDs, deptIDs []string) (*People, error) {
+	return s.GetRefs(ctx, RefIDs{Users: userIDs, Departments: deptIDs})
+}
+
+// GetRefs reads users, departments, tickets and tasks by id in one
+// BatchGetItem (more than 100 keys take more). Unknown ids are left out.
+func (s *Store) GetRefs(ctx context.Context, ids RefIDs) (*People, error) {
 	var ks []map[string]types.AttributeValue
-	for _, id := range userIDs {
-		if id != "" {
-			ks = append(ks, key(userPK(id), skProfile))
+	add := func(list []string, k func(string) map[string]types.AttributeValue) {
+		for _, id := range list {
+			if id != "" {
+				ks = append(ks, k(id))
+			}
 		}
 	}
-	for _, id := range deptIDs {
-		if id != "" {
-			ks = append(ks, key(deptPK(id), skProfile))
-		}
+	add(ids.Users, func(id string) map[string]types.AttributeValue { return key(userPK(id), skProfile) })
+	add(ids.Departments, func(id string) map[string]types.AttributeValue { return key(deptPK(id), skProfile) })
+	add(ids.Tickets, func(id string) map[string]types.AttributeValue { return key(ticketPK(id), skTicket) })
+	add(ids.Tasks, func(id string) map[string]types.AttributeValue { return key(taskPK(id), skTask) })
+	p := &People{users: map[string]*userItem{}, depts: map[string]*departmentItem{}, tickets: map[string]*deskline.Ticket{}, tasks: map[string]*deskline.Task{}}
+	if ids.GraphDepartment != "" {
+		ks = append(ks, key(deptPK(ids.GraphDepartment), skTaskGraph))
+		p.graph = &TaskGraph{DepartmentID: ids.GraphDepartment, Edges: map[string][]string{}}
 	}
-	p := &People{users: map[string]*userItem{}, depts: map[string]*departmentItem{}}
+	if ids.SeqDepartment != "" {
+		ks = append(ks, key(deptPK(ids.SeqDepartment), skTicketSeq))
+	}
 	if len(ks) == 0 {
 		return p, nil
 	}
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
-		return nil, fmt.Errorf("get people: %w", err)
+		return nil, fmt.Errorf("get references: %w", err)
 	}
 	for _, it := range items {
 		switch it["type"].(*types.AttributeValueMemberS).Value {
@@ -122,10 +150,50 @@ func (s *Store) GetPeople(ctx context.Context, userIDs, deptIDs []string) (*Peop
 				return nil, fmt.Errorf("unmarshal department: %w", err)
 			}
 			p.depts[d.ID] = &d
+		case TypeTicket:
+			t := &deskline.Ticket{}
+			if err := unmarshalItem(it, &ticketItem{Ticket: t}); err != nil {
+				return nil, fmt.Errorf("unmarshal ticket: %w", err)
+			}
+			p.tickets[t.ID] = t
+		case TypeTask:
+			t := &deskline.Task{}
+			if err := unmarshalItem(it, &taskItem{Task: t}); err != nil {
+				return nil, fmt.Errorf("unmarshal task: %w", err)
+			}
+			p.tasks[t.ID] = t
+		case TypeCounter:
+			var c struct {
+				Seq int64 `json:"seq"`
+			}
+			if err := unmarshalItem(it, &c); err != nil {
+				return nil, fmt.Errorf("unmarshal ticket sequence: %w", err)
+			}
+			p.seq = c.Seq
+		case TypeGraph:
+			if err := unmarshalItem(it, p.graph); err != nil {
+				return nil, fmt.Errorf("unmarshal task graph: %w", err)
+			}
+			if p.graph.Edges == nil {
+				p.graph.Edges = map[string][]string{}
+			}
 		}
 	}
 	return p, nil
 }
+
+// Ticket returns the ticket with id, or nil.
+func (p *People) Ticket(id string) *deskline.Ticket { return p.tickets[id] }
+
+// Graph returns the task graph asked for with GraphDepartment (empty if
+// the department has none yet).
+func (p *People) Graph() *TaskGraph { return p.graph }
+
+// TicketSeq returns the ticket sequence asked for with SeqDepartment.
+func (p *People) TicketSeq() int64 { return p.seq }
+
+// Task returns the task with id, or nil.
+func (p *People) Task(id string) *deskline.Task { return p.tasks[id] }
 
 // User returns the user with id, or nil.
 func (p *People) User(id string) *deskline.User {

@@ -285,13 +285,17 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) (Page[*deskline.Use
 		in.FilterExpression = aws.String(strings.Join(filters, " AND "))
 	}
 	keys := []string{"PK", "SK", pkName, skName}
-	return queryPage(ctx, s, in, f.Limit, f.Cursor, keys, pkName, pk, func(it *userItem) *deskline.User { return it.user() })
+	return queryPage(ctx, s, in, f.Limit, f.Cursor, keys, pkName, pk, func(raw map[string]types.AttributeValue) (*deskline.User, error) {
+		var it userItem
+		err := attributevalue.UnmarshalMap(raw, &it)
+		return it.user(), err
+	})
 }
 
 // queryPage runs a query until it has limit items (filters may thin pages)
 // or the list ends, and returns them with the cursor of the next page.
-func queryPage[I any, T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, limit int, cursor string, keys []string, pkName, pk string, conv func(*I) T) (Page[T], error) {
-	start, err := decodeCursor(cursor, keys, pkName, pk)
+func queryPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, limit int, cursor string, keyNames []string, pkName, pk string, conv func(map[string]types.AttributeValue) (T, error)) (Page[T], error) {
+	start, err := decodeCursor(cursor, keyNames, pkName, pk)
 	if err != nil {
 		return Page[T]{}, err
 	}
@@ -304,11 +308,11 @@ func queryPage[I any, T any](ctx context.Context, s *Store, in *dynamodb.QueryIn
 			return Page[T]{}, fmt.Errorf("query %s: %w", pk, err)
 		}
 		for _, raw := range out.Items {
-			var it I
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return Page[T]{}, fmt.Errorf("unmarshal %s item: %w", pk, err)
+			v, err := conv(raw)
+			if err != nil {
+				return Page[T]{}, fmt.Errorf("decode %s item: %w", pk, err)
 			}
-			page.Items = append(page.Items, conv(&it))
+			page.Items = append(page.Items, v)
 		}
 		if len(out.LastEvaluatedKey) == 0 {
 			return page, nil

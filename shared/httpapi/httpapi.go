@@ -155,6 +155,8 @@ const (
 	CtxDepartmentID = "departmentId"
 	CtxStatus       = "status"
 	CtxSessionID    = "sessionId"
+	CtxUsername     = "username"
+	CtxEmail        = "email"
 	// CtxAuthError carries why a token was refused, so the route answers 401
 	// with the contract's message rather than API Gateway's bare 403.
 	CtxAuthError = "authError"
@@ -181,6 +183,7 @@ func principal(lambdaCtx map[string]any) (*deskline.Principal, error) {
 	return &deskline.Principal{
 		UserID: get(CtxUserID), Role: deskline.Role(get(CtxRole)), DepartmentID: get(CtxDepartmentID),
 		Status: deskline.UserStatus(get(CtxStatus)), SessionID: get(CtxSessionID),
+		Username: get(CtxUsername), Email: get(CtxEmail),
 	}, nil
 }
 

@@ -94,7 +94,7 @@ func roles(a httpapi.Access) []string {
 func responses(r Route) map[string]any {
 	errRef := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]string{"$ref": "#/components/schemas/Error"}}}}
 	ok := "200"
-	if r.Method == "POST" && slices.Contains([]string{"auth-register", "users-create", "departments-create"}, r.Name) {
+	if r.Method == "POST" && (slices.Contains([]string{"auth-register", "users-create", "departments-create", "comments-create"}, r.Name) || strings.HasSuffix(r.Name, "-create")) {
 		ok = "201"
 	}
 	out := map[string]any{ok: map[string]any{"description": "Success", "content": map[string]any{"application/json": map[string]any{}}}, "400": errRef, "500": errRef}

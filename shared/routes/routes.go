@@ -7,6 +7,7 @@ import (
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/httpapi"
+	"github.com/deskline/deskline/shared/projector"
 )
 
 // Route is one HTTP API endpoint, served by one Lambda function.
@@ -36,9 +37,10 @@ const (
 func (r Route) ReadOnly() bool { return r.Method == "GET" }
 
 var (
-	admin  = httpapi.Only(deskline.RoleAdmin)
-	anyone = httpapi.Anyone
-	open   = httpapi.Public
+	admin    = httpapi.Only(deskline.RoleAdmin)
+	triagers = httpapi.Only(deskline.RoleAdmin, deskline.RoleDepartmentHead)
+	anyone   = httpapi.Anyone
+	open     = httpapi.Public
 )
 
 // HTTP lists every HTTP API route.
@@ -69,6 +71,30 @@ var HTTP = []Route{
 	{"departments-get", "GET", "/api/departments/{id}", anyone, "Get a department", func(s *api.Server) httpapi.Handler { return s.GetDepartment }, nil},
 	{"departments-update", "PUT", "/api/departments/{id}", admin, "Update a department", func(s *api.Server) httpapi.Handler { return s.UpdateDepartment }, nil},
 	{"departments-delete", "DELETE", "/api/departments/{id}", admin, "Delete a department without members", func(s *api.Server) httpapi.Handler { return s.DeleteDepartment }, nil},
+
+	{"tickets-create", "POST", "/api/tickets", anyone, "Open a ticket", func(s *api.Server) httpapi.Handler { return s.CreateTicket }, nil},
+	{"tickets-list", "GET", "/api/tickets", anyone, "List, filter and search tickets", func(s *api.Server) httpapi.Handler { return s.ListTickets }, nil},
+	{"tickets-stats", "GET", "/api/tickets/stats", triagers, "Count tickets by status and priority", func(s *api.Server) httpapi.Handler { return s.TicketStats }, nil},
+	{"tickets-get", "GET", "/api/tickets/{id}", anyone, "Get a ticket by id or key, with comments", func(s *api.Server) httpapi.Handler { return s.GetTicket }, nil},
+	{"tickets-update", "PUT", "/api/tickets/{id}", anyone, "Update a ticket", func(s *api.Server) httpapi.Handler { return s.UpdateTicket }, nil},
+	{"tickets-delete", "DELETE", "/api/tickets/{id}", admin, "Delete a ticket and everything on it", func(s *api.Server) httpapi.Handler { return s.DeleteTicket }, nil},
+	{"tickets-history", "GET", "/api/tickets/{id}/history", anyone, "A ticket's change history", func(s *api.Server) httpapi.Handler { return s.TicketHistory }, nil},
+	{"tickets-comments-list", "GET", "/api/tickets/{id}/comments", anyone, "A ticket's comments", func(s *api.Server) httpapi.Handler { return s.ListTicketComments }, nil},
+	{"tickets-comments-create", "POST", "/api/tickets/{id}/comments", anyone, "Comment on a ticket", func(s *api.Server) httpapi.Handler { return s.CreateTicketComment }, nil},
+
+	{"tasks-create", "POST", "/api/tasks", triagers, "Create a task", func(s *api.Server) httpapi.Handler { return s.CreateTask }, nil},
+	{"tasks-list", "GET", "/api/tasks", anyone, "List tasks", func(s *api.Server) httpapi.Handler { return s.ListTasks }, nil},
+	{"tasks-get", "GET", "/api/tasks/{id}", anyone, "Get a task", func(s *api.Server) httpapi.Handler { return s.GetTask }, nil},
+	{"tasks-update", "PUT", "/api/tasks/{id}", anyone, "Update a task", func(s *api.Server) httpapi.Handler { return s.UpdateTask }, nil},
+	{"tasks-delete", "DELETE", "/api/tasks/{id}", admin, "Delete a task and everything on it", func(s *api.Server) httpapi.Handler { return s.DeleteTask }, nil},
+	{"tasks-history", "GET", "/api/tasks/{id}/history", anyone, "A task's change history", func(s *api.Server) httpapi.Handler { return s.TaskHistory }, nil},
+	{"tasks-dependencies-add", "POST", "/api/tasks/{id}/dependencies", triagers, "Make a task depend on another", func(s *api.Server) httpapi.Handler { return s.AddDependency }, nil},
+	{"tasks-dependencies-remove", "DELETE", "/api/tasks/{id}/dependencies/{dependsOnId}", triagers, "Remove a dependency", func(s *api.Server) httpapi.Handler { return s.RemoveDependency }, nil},
+
+	{"comments-create", "POST", "/api/comments", anyone, "Comment on a task (or a ticket)", func(s *api.Server) httpapi.Handler { return s.CreateComment }, nil},
+	{"comments-list-task", "GET", "/api/comments/task/{taskId}", anyone, "A task's comments", func(s *api.Server) httpapi.Handler { return s.ListTaskComments }, nil},
+	{"comments-update", "PUT", "/api/comments/{id}", anyone, "Edit a comment (author)", func(s *api.Server) httpapi.Handler { return s.UpdateComment }, nil},
+	{"comments-delete", "DELETE", "/api/comments/{id}", anyone, "Delete a comment (author or admin)", func(s *api.Server) httpapi.Handler { return s.DeleteComment }, nil},
 }
 
 // Kinds of functions that are not HTTP routes.
@@ -97,6 +123,7 @@ type Function struct {
 // Functions lists the Lambda functions that are not HTTP routes.
 var Functions = []Function{
 	{Name: "authorizer", Kind: KindAuthorizer, Writes: false},
+	{Name: "stream-projector", Kind: KindStream, ItemTypes: projector.ItemTypes, Writes: true},
 }
 
 // Names returns every function's name: the HTTP routes', then the others'.

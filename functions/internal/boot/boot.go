@@ -63,3 +63,12 @@ func HTTP(name string) httpapi.LambdaHandler {
 func Authorizer() func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	return build().Authorizer.HTTP
 }
+
+// Stream returns the handler of the named stream consumer.
+func Stream(name string) app.StreamHandler {
+	h, err := build().StreamHandler(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}

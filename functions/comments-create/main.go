@@ -1,0 +1,9 @@
+// Command comments-create is the Lambda behind POST /api/comments.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("comments-create")) }

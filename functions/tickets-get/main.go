@@ -1,0 +1,9 @@
+// Command tickets-get is the Lambda behind GET /api/tickets/{id}.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("tickets-get")) }

@@ -1,0 +1,9 @@
+// Command tickets-history is the Lambda behind GET /api/tickets/{id}/history.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("tickets-history")) }
