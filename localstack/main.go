@@ -67,6 +67,7 @@ func run(ctx context.Context) error {
 		DynamoDBEndpoint: os.Getenv("DESKLINE_DYNAMODB_ENDPOINT"),
 		DynamoDBPort:     port,
 		DataDir:          filepath.Join(dataDir, "dynamodb"),
+		StreamStateDir:   dataDir,
 		CacheDir:         ddblocal.DefaultCacheDir(),
 		Config:           cfg,
 		AdminEmail:       adminEmail,

@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/deskline/deskline/localstack/ddblocal"
 	"github.com/deskline/deskline/localstack/gateway"
+	"github.com/deskline/deskline/localstack/streams"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
@@ -37,6 +39,9 @@ type Options struct {
 	Clock            deskline.Clock
 	Log              *slog.Logger
 	JVMLog           io.Writer
+	// StreamStateDir keeps the stream pump's checkpoints and failed batches
+	// (so a restart resumes where it stopped); "" keeps them in memory.
+	StreamStateDir string
 }
 
 // Cloud is a running local cloud.
@@ -46,9 +51,14 @@ type Cloud struct {
 	// DynamoDBEndpoint is the endpoint the cloud's table lives at.
 	DynamoDBEndpoint string
 
-	ddb     *ddblocal.Server
-	httpSrv *http.Server
-	done    chan struct{}
+	// Pump feeds the table's stream to the stream consumers.
+	Pump *streams.Pump
+
+	ddb      *ddblocal.Server
+	httpSrv  *http.Server
+	done     chan struct{}
+	stopPump context.CancelFunc
+	pumpDone chan struct{}
 }
 
 // Start brings the local cloud up: DynamoDB Local (unless an endpoint is
@@ -90,6 +100,9 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 			return err
 		}
 	}
+	if err := c.startPump(o, db); err != nil {
+		return err
+	}
 	var rs []gateway.Route
 	for _, r := range routes.HTTP {
 		h, err := c.App.HTTPHandler(r.Name)
@@ -114,9 +127,43 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 	return nil
 }
 
-// Close stops the HTTP API and the DynamoDB Local it started.
+// startPump runs every stream consumer of the route table the way Lambda's
+// event source mappings would, filtered to the item types each handles.
+func (c *Cloud) startPump(o Options, db streams.DescribeTabler) error {
+	var consumers []streams.Consumer
+	for _, f := range routes.Functions {
+		if f.Kind != routes.KindStream {
+			continue
+		}
+		h, err := c.App.StreamHandler(f.Name)
+		if err != nil {
+			return err
+		}
+		consumers = append(consumers, streams.Consumer{Name: f.Name, ItemTypes: f.ItemTypes, Handler: streams.Handler(h)})
+	}
+	opts := streams.Options{Log: o.Log}
+	if o.StreamStateDir != "" {
+		opts.CheckpointFile = filepath.Join(o.StreamStateDir, "stream-checkpoints.json")
+		opts.DestinationFile = filepath.Join(o.StreamStateDir, "stream-failures.jsonl")
+	}
+	c.Pump = streams.New(streams.LocalClient(c.DynamoDBEndpoint), db, o.Config.Table, consumers, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopPump, c.pumpDone = cancel, make(chan struct{})
+	go func() {
+		defer close(c.pumpDone)
+		_ = c.Pump.Run(ctx)
+	}()
+	return nil
+}
+
+// Close stops the HTTP API, the stream pump and the DynamoDB Local it started.
 func (c *Cloud) Close() error {
 	var errs []error
+	if c.stopPump != nil {
+		c.stopPump()
+		<-c.pumpDone
+		c.stopPump = nil
+	}
 	if c.httpSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -163,6 +163,7 @@ func code() string {
 // employee each, and an admin.
 type world struct {
 	c                       *client
+	cloud                   *cloud.Cloud
 	store                   *dynamo.Store
 	admin                   string // tokens
 	deptA, deptB            string // ids
@@ -194,7 +195,7 @@ func newWorld(t testing.TB) *world {
 	t.Helper()
 	cl := newCloud(t)
 	c := newClient(t, cl)
-	w := &world{c: c, store: cl.App.Store, admin: c.login(adminEmail, adminPassword)}
+	w := &world{c: c, cloud: cl, store: cl.App.Store, admin: c.login(adminEmail, adminPassword)}
 	w.deptA = w.department("Alpha " + unique(""))
 	w.deptB = w.department("Beta " + unique(""))
 	w.headAID, w.headA = w.user("department_head", w.deptA)
