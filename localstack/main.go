@@ -64,6 +64,7 @@ func run(ctx context.Context) error {
 	adminPassword := env("DESKLINE_ADMIN_PASSWORD", "admin-password-1")
 	c, err := cloud.Start(ctx, cloud.Options{
 		HTTPAddr:         env("DESKLINE_HTTP_ADDR", "127.0.0.1:3000"),
+		WSAddr:           env("DESKLINE_WS_ADDR", "127.0.0.1:3001"),
 		DynamoDBEndpoint: os.Getenv("DESKLINE_DYNAMODB_ENDPOINT"),
 		DynamoDBPort:     port,
 		DataDir:          filepath.Join(dataDir, "dynamodb"),
@@ -81,11 +82,12 @@ func run(ctx context.Context) error {
 	fmt.Printf(`
 Deskline local cloud is ready (stage %s)
   HTTP API        %s/api   (health: %s/api/health, OpenAPI: %s/api/openapi.json)
-  WebSocket API   ws://%s  (reserved; served once the real-time issue lands)
+  Web page        %s/  (log in, live notifications, messages)
+  WebSocket API   %s?token=<token>  (@connections: %s/@connections/{id})
   DynamoDB        %s  table %q, data in %s
   Admin           %s / %s  (DESKLINE_ADMIN_EMAIL / DESKLINE_ADMIN_PASSWORD)
 Press Ctrl-C to stop.
-`, cfg.Stage, c.HTTPURL, c.HTTPURL, c.HTTPURL, env("DESKLINE_WS_ADDR", "127.0.0.1:3001"),
+`, cfg.Stage, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.WSURL, c.ConnectionsURL,
 		c.DynamoDBEndpoint, cfg.Table, dataDir, adminEmail, adminPassword)
 	<-ctx.Done()
 	fmt.Println("\nstopping")

@@ -108,6 +108,7 @@ type Deskline struct {
 	HTTPAPI   awsapigatewayv2.HttpApi
 	WSAPI     awsapigatewayv2.WebSocketApi // nil without WebSocket functions
 	Functions map[string]awslambda.Function
+	roles     map[string]*sharedRole
 }
 
 // New builds the stack. It panics with a clear message on an inconsistent
@@ -157,6 +158,7 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 	}
 
 	specs := spec.fnSpecs()
+	d.roles = d.newRoles(stack, cfg, specs)
 	var authorizerFn awslambda.Function
 	for _, f := range specs {
 		fn := d.newFunction(stack, cfg, st, removal, f)
@@ -164,13 +166,18 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 		if f.kind == routes.KindAuthorizer {
 			authorizerFn = fn
 		}
-		name := FunctionName(cfg.Stage, f.name)
-		alarm(pascal(f.name)+"ErrorsAlarm", fn.MetricErrors(&awscloudwatch.MetricOptions{
-			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
-		}), 1, name+": invocations failed (crash, timeout or returned error)")
-		alarm(pascal(f.name)+"ThrottlesAlarm", fn.MetricThrottles(&awscloudwatch.MetricOptions{
-			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
-		}), 1, name+": invocations throttled")
+		// One alarm per function on errors plus throttles keeps the stack
+		// well under CloudFormation's 500 resources as routes grow.
+		period := awscdk.Duration_Minutes(jsii.Number(5))
+		alarm(pascal(f.name)+"Alarm", awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String("errors + throttles"),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{
+				"errors":    fn.MetricErrors(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}),
+				"throttles": fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}),
+			},
+			Label:  jsii.String(f.name + " errors + throttles"),
+			Period: period,
+		}), 1, FunctionName(cfg.Stage, f.name)+": invocations failed (crash, timeout, returned error) or were throttled")
 	}
 
 	// HTTP API: one Lambda integration per route; the authorizer on every
@@ -195,8 +202,8 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 			auth = httpAuth
 		}
 		d.HTTPAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path:       jsii.String(f.route.Path),
-			Methods:    &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(strings.ToUpper(f.route.Method))},
+			Path:    jsii.String(f.route.Path),
+			Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(strings.ToUpper(f.route.Method))},
 			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(pascal(f.name)+"Integration"), d.Functions[f.name],
 				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0()}),
 			Authorizer: auth,
@@ -224,10 +231,13 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 				panic(fmt.Errorf("function %q needs %s but the route table has no WebSocket functions", f.name, routes.NeedPostWS))
 			}
 			fn.AddEnvironment(jsii.String(EnvWSEndpoint), wsStage.CallbackUrl(), nil)
-			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings("execute-api:ManageConnections"),
-				Resources: &[]*string{d.WSAPI.ArnForExecuteApi(jsii.String("*"), jsii.String("/@connections/*"), jsii.String(cfg.Stage))},
-			}))
+			if r := d.roles[roleKey(f)]; !r.wsGranted {
+				r.wsGranted = true
+				r.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Actions:   jsii.Strings("execute-api:ManageConnections"),
+					Resources: &[]*string{d.WSAPI.ArnForExecuteApi(jsii.String("*"), jsii.String("/@connections/*"), jsii.String(cfg.Stage))},
+				}))
+			}
 		}
 		switch f.kind {
 		case routes.KindStream:
@@ -528,36 +538,111 @@ func (d *Deskline) newFunction(stack awscdk.Stack, cfg Config, st stageSettings,
 		Environment:   &env,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		LogGroup:      logs,
+		Role:          d.roles[roleKey(f)].role,
 	})
 
-	tableResources := jsii.Strings(*d.Table.TableArn(), *d.Table.TableArn()+"/index/*")
-	actions := append([]string{}, ReadActions...)
-	if f.writes {
-		actions = append(actions, WriteActions...)
-	}
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings(actions...), Resources: tableResources,
-	}))
-	if NeedsJWTSecret(f.name, f.kind) {
-		d.Secret.GrantRead(fn, nil)
-	}
-	if f.needs_(routes.NeedObjects) {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings(ObjectActions...), Resources: jsii.Strings(*d.Bucket.ArnForObjects(jsii.String("*"))),
-		}))
-	}
-	if f.needs_(routes.NeedSendMail) {
-		domain := cfg.MailFrom[strings.LastIndex(cfg.MailFrom, "@")+1:]
-		identity := func(id string) string {
-			return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(id)})
-		}
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:    jsii.Strings("ses:SendEmail"),
-			Resources:  jsii.Strings(identity(domain), identity(cfg.MailFrom)),
-			Conditions: &map[string]any{"StringEquals": map[string]any{"ses:FromAddress": cfg.MailFrom}},
-		}))
-	}
 	return fn
+}
+
+// sharedRole is the execution role of the functions with one permission
+// profile.
+type sharedRole struct {
+	role      awsiam.Role
+	wsGranted bool
+}
+
+// roleKey names a function's permission profile. Functions whose rows ask
+// for the same access share one role (the same least-privilege policy),
+// which keeps the stack small; stream and S3 consumers get their own, since
+// their event sources and dead-letter queues are theirs alone.
+func roleKey(f fnSpec) string {
+	if f.kind == routes.KindStream || f.kind == routes.KindS3 {
+		return pascal(f.name)
+	}
+	k := "Read"
+	if f.writes {
+		k = "ReadWrite"
+	}
+	needs := map[routes.Need]string{routes.NeedSendMail: "Mail", routes.NeedObjects: "Objects", routes.NeedPostWS: "Connections"}
+	var parts []string
+	for _, n := range f.needs {
+		if p, ok := needs[n]; ok {
+			parts = append(parts, p)
+		} else {
+			parts = append(parts, pascal(strings.NewReplacer(":", "-", ".", "-").Replace(string(n))))
+		}
+	}
+	sort.Strings(parts)
+	k += strings.Join(parts, "")
+	if NeedsJWTSecret(f.name, f.kind) {
+		k += "JwtSecret"
+	}
+	return k
+}
+
+// newRoles creates one role per permission profile with its policy: logs
+// (its own functions' log groups only), table (read, or read and write, on
+// the table and its indexes), the JWT secret, objects and mail. WebSocket
+// connections are granted once the WebSocket API exists.
+func (d *Deskline) newRoles(stack awscdk.Stack, cfg Config, specs []fnSpec) map[string]*sharedRole {
+	members := map[string][]fnSpec{}
+	var keys []string
+	for _, f := range specs {
+		k := roleKey(f)
+		if _, ok := members[k]; !ok {
+			keys = append(keys, k)
+		}
+		members[k] = append(members[k], f)
+	}
+	roles := map[string]*sharedRole{}
+	for _, k := range keys {
+		fs := members[k]
+		f := fs[0]
+		var names []string
+		var logGroups []*string
+		for _, m := range fs {
+			names = append(names, m.name)
+			logGroups = append(logGroups, stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("logs"), Resource: jsii.String("log-group"),
+				ResourceName: jsii.String("/aws/lambda/" + FunctionName(cfg.Stage, m.name) + ":*"),
+				ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			}))
+		}
+		role := awsiam.NewRole(stack, jsii.String("Role"+k), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("Deskline " + cfg.Stage + ": " + strings.Join(names, ", ")),
+		})
+		add := func(actions []string, resources ...*string) {
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings(actions...), Resources: &resources,
+			}))
+		}
+		add([]string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroups...)
+		actions := append([]string{}, ReadActions...)
+		if f.writes {
+			actions = append(actions, WriteActions...)
+		}
+		add(actions, d.Table.TableArn(), jsii.String(*d.Table.TableArn()+"/index/*"))
+		if NeedsJWTSecret(f.name, f.kind) {
+			d.Secret.GrantRead(role, nil)
+		}
+		if f.needs_(routes.NeedObjects) {
+			add(ObjectActions, d.Bucket.ArnForObjects(jsii.String("*")))
+		}
+		if f.needs_(routes.NeedSendMail) {
+			domain := cfg.MailFrom[strings.LastIndex(cfg.MailFrom, "@")+1:]
+			identity := func(id string) *string {
+				return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(id)})
+			}
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:    jsii.Strings("ses:SendEmail"),
+				Resources:  &[]*string{identity(domain), identity(cfg.MailFrom)},
+				Conditions: &map[string]any{"StringEquals": map[string]any{"ses:FromAddress": cfg.MailFrom}},
+			}))
+		}
+		roles[k] = &sharedRole{role: role}
+	}
+	return roles
 }
 
 // pascal turns "users-list" into "UsersList" for construct ids.

@@ -8,11 +8,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/deskline/deskline/localstack/ddblocal"
@@ -27,6 +31,7 @@ import (
 // Options configure the local cloud.
 type Options struct {
 	HTTPAddr string // "127.0.0.1:3000"; port 0 picks a free one
+	WSAddr   string // "127.0.0.1:3001"; port 0 picks a free one
 	// DynamoDBEndpoint, when set, is used instead of starting DynamoDB Local
 	// (tests share one instance; LocalStack users point it at LocalStack).
 	DynamoDBEndpoint string
@@ -51,12 +56,17 @@ type Cloud struct {
 	// DynamoDBEndpoint is the endpoint the cloud's table lives at.
 	DynamoDBEndpoint string
 
+	// WSURL is the WebSocket API (ws://…); ConnectionsURL its @connections endpoint.
+	WSURL          string
+	ConnectionsURL string
+	// WS is the WebSocket API.
+	WS *gateway.WebSocketAPI
 	// Pump feeds the table's stream to the stream consumers.
 	Pump *streams.Pump
 
 	ddb      *ddblocal.Server
-	httpSrv  *http.Server
-	done     chan struct{}
+	servers  []*http.Server
+	serving  sync.WaitGroup
 	stopPump context.CancelFunc
 	pumpDone chan struct{}
 }
@@ -65,7 +75,7 @@ type Cloud struct {
 // given), the table, the seeded admin, and the HTTP API. It returns once
 // everything answers.
 func Start(ctx context.Context, o Options) (*Cloud, error) {
-	c := &Cloud{DynamoDBEndpoint: o.DynamoDBEndpoint, done: make(chan struct{})}
+	c := &Cloud{DynamoDBEndpoint: o.DynamoDBEndpoint}
 	if err := c.start(ctx, o); err != nil {
 		_ = c.Close()
 		return nil, err
@@ -76,6 +86,13 @@ func Start(ctx context.Context, o Options) (*Cloud, error) {
 func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	// Everything binds loopback: an empty address would mean every interface.
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = "127.0.0.1:0"
+	}
+	if o.WSAddr == "" {
+		o.WSAddr = "127.0.0.1:0"
 	}
 	if c.DynamoDBEndpoint == "" {
 		dir, err := ddblocal.Ensure(ctx, o.CacheDir, func(f string, a ...any) { o.Log.Info(fmt.Sprintf(f, a...)) })
@@ -91,17 +108,31 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 	if err := dynamo.EnsureTable(ctx, db, o.Config.Table); err != nil {
 		return err
 	}
-	c.App, err = app.New(o.Config, app.Deps{DynamoDB: db, Clock: o.Clock, Log: o.Log})
+	// Listen first: the notifier's @connections client needs the WebSocket
+	// API's address.
+	httpLn, err := net.Listen("tcp", o.HTTPAddr)
 	if err != nil {
+		return fmt.Errorf("listen for the HTTP API on %s: %w", o.HTTPAddr, err)
+	}
+	wsLn, err := net.Listen("tcp", o.WSAddr)
+	if err != nil {
+		httpLn.Close()
+		return fmt.Errorf("listen for the WebSocket API on %s: %w", o.WSAddr, err)
+	}
+	c.HTTPURL, c.WSURL = "http://"+httpLn.Addr().String(), "ws://"+wsLn.Addr().String()
+	c.ConnectionsURL = "http://" + wsLn.Addr().String()
+	c.App, err = app.New(o.Config, app.Deps{DynamoDB: db, Connections: connectionsClient(c.ConnectionsURL), Clock: o.Clock, Log: o.Log})
+	if err != nil {
+		httpLn.Close()
+		wsLn.Close()
 		return err
 	}
 	if o.AdminEmail != "" {
 		if _, err := c.App.Server.EnsureAdmin(ctx, "admin", o.AdminEmail, o.AdminPassword); err != nil {
+			httpLn.Close()
+			wsLn.Close()
 			return err
 		}
-	}
-	if err := c.startPump(o, db); err != nil {
-		return err
 	}
 	var rs []gateway.Route
 	for _, r := range routes.HTTP {
@@ -111,20 +142,42 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 		}
 		rs = append(rs, gateway.Route{Method: r.Method, Path: r.Path, Authorized: !r.Access.Public, Handler: gateway.HTTPHandler(h)})
 	}
-	api := gateway.NewHTTPAPI(rs, c.App.Authorizer.HTTP, nil, o.Log)
-	ln, err := net.Listen("tcp", o.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen for the HTTP API on %s: %w", o.HTTPAddr, err)
+	wsRoutes := map[string]gateway.WSHandler{}
+	for _, f := range routes.Functions {
+		if f.Kind == routes.KindWebSocket {
+			h, err := c.App.WebSocketHandler(f.Name)
+			if err != nil {
+				return err
+			}
+			wsRoutes[f.RouteKey] = gateway.WSHandler(h)
+		}
 	}
-	c.HTTPURL = "http://" + ln.Addr().String()
-	c.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	c.WS = gateway.NewWebSocketAPI(wsRoutes, c.App.Authorizer.WebSocket, o.Log)
+	c.serve(httpLn, gateway.NewHTTPAPI(rs, c.App.Authorizer.HTTP, webHandler(c.WSURL), o.Log), o.Log)
+	c.serve(wsLn, c.WS, o.Log)
+	return c.startPump(o, db)
+}
+
+// serve runs an HTTP server on ln until Close.
+func (c *Cloud) serve(ln net.Listener, h http.Handler, log *slog.Logger) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	c.servers = append(c.servers, srv)
+	c.serving.Add(1)
 	go func() {
-		defer close(c.done)
-		if err := c.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			o.Log.Error("http api stopped", slog.String("error", err.Error()))
+		defer c.serving.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", slog.String("addr", ln.Addr().String()), slog.String("error", err.Error()))
 		}
 	}()
-	return nil
+}
+
+// connectionsClient is the notifier's @connections client for the local
+// WebSocket API (which, like DynamoDB Local, ignores signatures).
+func connectionsClient(url string) *apigatewaymanagementapi.Client {
+	return apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
 }
 
 // startPump runs every stream consumer of the route table the way Lambda's
@@ -164,13 +217,16 @@ func (c *Cloud) Close() error {
 		<-c.pumpDone
 		c.stopPump = nil
 	}
-	if c.httpSrv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		errs = append(errs, c.httpSrv.Shutdown(ctx))
-		<-c.done
-		c.httpSrv = nil
+	if c.WS != nil {
+		c.WS.Close()
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, srv := range c.servers {
+		errs = append(errs, srv.Shutdown(ctx))
+	}
+	c.serving.Wait()
+	c.servers = nil
 	if c.ddb != nil {
 		errs = append(errs, c.ddb.Stop())
 		c.ddb = nil

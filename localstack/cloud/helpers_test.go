@@ -39,6 +39,7 @@ func newCloudCost(t testing.TB, bcryptCost int) *cloud.Cloud {
 	_, table := dynamotest.Table(t)
 	c, err := cloud.Start(context.Background(), cloud.Options{
 		HTTPAddr:         "127.0.0.1:0",
+		WSAddr:           "127.0.0.1:0",
 		DynamoDBEndpoint: dynamotest.Endpoint(t),
 		Config: app.Config{
 			Stage: api.StageTest, Table: table, JWTSecret: []byte("test-secret-test-secret-test-secret!"),

@@ -16,7 +16,6 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
-	"github.com/aws/smithy-go"
 )
 
 const fakeARN = "arn:aws:dynamodb:us-east-1:000000000000:table/fake/stream/2025-03-01T12:00:00.000"
@@ -131,7 +130,7 @@ func (f *fakeStreams) GetShardIterator(_ context.Context, in *dynamodbstreams.Ge
 			}
 		}
 		if idx < 0 {
-			return nil, &smithy.GenericAPIError{Code: "ValidationException", Message: "Invalid SequenceNumber for the shard"}
+			return nil, validationError{}
 		}
 		if idx-1 < s.trimmed {
 			return nil, &types.TrimmedDataAccessException{Message: aws.String("trimmed")}
@@ -167,3 +166,11 @@ type fakeTable struct{}
 func (fakeTable) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
 	return &dynamodb.DescribeTableOutput{Table: &ddbtypes.TableDescription{LatestStreamArn: aws.String(fakeARN)}}, nil
 }
+
+// validationError is how the SDK reports DynamoDB Streams' ValidationException.
+type validationError struct{}
+
+func (validationError) Error() string {
+	return "api error ValidationException: Invalid SequenceNumber for the shard"
+}
+func (validationError) ErrorCode() string { return "ValidationException" }

@@ -111,14 +111,6 @@ func sks(recs []events.DynamoDBEventRecord) []string {
 	return out
 }
 
-func seqs(recs []events.DynamoDBEventRecord) []string {
-	out := make([]string, len(recs))
-	for i, r := range recs {
-		out[i] = r.Change.SequenceNumber
-	}
-	return out
-}
-
 // running is a pump started by startPump.
 type running struct {
 	*streams.Pump

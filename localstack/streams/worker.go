@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
-	"github.com/aws/smithy-go"
 )
 
 const (
@@ -135,7 +134,7 @@ func (w *worker) acquire(ctx context.Context) bool {
 		}
 		var notFound *types.ResourceNotFoundException
 		var trimmed *types.TrimmedDataAccessException
-		var api smithy.APIError
+		var api interface{ ErrorCode() string }
 		switch {
 		case errors.As(err, &notFound):
 			w.log.Warn("the shard is gone; treating it as finished", slog.String("error", err.Error()))

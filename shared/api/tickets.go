@@ -381,19 +381,9 @@ func (s *Server) ticketFilter(r *httpapi.Request) (dynamo.TicketFilter, error) {
 	}
 	f.AssignedTo = me(firstOf(q.Get("assigned_to"), q.Get("assignedTo")))
 	f.CreatedBy = me(firstOf(q.Get("created_by"), q.Get("createdBy")))
-	for _, d := range []struct {
-		name string
-		dst  **time.Time
-	}{{"created_from", &f.CreatedFrom}, {"created_to", &f.CreatedTo}, {"updated_from", &f.UpdatedFrom}, {"updated_to", &f.UpdatedTo}} {
-		if v := q.Get(d.name); v != "" {
-			t, err := deskline.ParseDate(d.name, v)
-			if err != nil {
-				return f, err
-			}
-			if strings.HasSuffix(d.name, "_to") && len(v) == len("2006-01-02") {
-				t = t.Add(24*time.Hour - time.Nanosecond) // a date "to" includes that day
-			}
-			*d.dst = &t
+	for _, d := range []dateParam{{"created_from", &f.CreatedFrom, false}, {"created_to", &f.CreatedTo, true}, {"updated_from", &f.UpdatedFrom, false}, {"updated_to", &f.UpdatedTo, true}} {
+		if err := d.read(q.Get(d.name)); err != nil {
+			return f, err
 		}
 	}
 	if f.CreatedFrom != nil && f.CreatedTo != nil && f.CreatedTo.Before(*f.CreatedFrom) {
@@ -405,6 +395,28 @@ func (s *Server) ticketFilter(r *httpapi.Request) (dynamo.TicketFilter, error) {
 	}
 	f.Words = words
 	return f, nil
+}
+
+// dateParam is a date query parameter bounding a range.
+type dateParam struct {
+	name string
+	dst  **time.Time
+	end  bool // an end bound: a plain date includes that whole day
+}
+
+func (d dateParam) read(v string) error {
+	if v == "" {
+		return nil
+	}
+	t, err := deskline.ParseDate(d.name, v)
+	if err != nil {
+		return err
+	}
+	if d.end && len(v) == len("2006-01-02") {
+		t = t.Add(24*time.Hour - time.Nanosecond)
+	}
+	*d.dst = &t
+	return nil
 }
 
 func splitList(v string) []string {
@@ -481,16 +493,9 @@ func (s *Server) TicketStats(ctx context.Context, r *httpapi.Request) (*httpapi.
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []struct {
-		name string
-		dst  **time.Time
-	}{{"startDate", &f.CreatedFrom}, {"endDate", &f.CreatedTo}} {
-		if v := r.Query.Get(d.name); v != "" {
-			t, err := deskline.ParseDate(d.name, v)
-			if err != nil {
-				return nil, err
-			}
-			*d.dst = &t
+	for _, d := range []dateParam{{"startDate", &f.CreatedFrom, false}, {"endDate", &f.CreatedTo, true}} {
+		if err := d.read(r.Query.Get(d.name)); err != nil {
+			return nil, err
 		}
 	}
 	if f.CreatedFrom != nil && f.CreatedTo != nil && f.CreatedTo.Before(*f.CreatedFrom) {

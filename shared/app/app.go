@@ -19,8 +19,10 @@ import (
 	"github.com/deskline/deskline/shared/dynamo"
 	"github.com/deskline/deskline/shared/httpapi"
 	"github.com/deskline/deskline/shared/mail"
+	"github.com/deskline/deskline/shared/notifier"
 	"github.com/deskline/deskline/shared/projector"
 	"github.com/deskline/deskline/shared/routes"
+	"github.com/deskline/deskline/shared/wsapi"
 )
 
 // Config is Deskline's configuration. See README.md, "Configuration".
@@ -37,14 +39,17 @@ type Config struct {
 // Environment variable names (read by the mains and the local cloud, never
 // by shared/ itself: they pass a getenv function in).
 const (
-	EnvStage          = "DESKLINE_STAGE"
-	EnvTable          = "DESKLINE_TABLE"
-	EnvJWTSecret      = "DESKLINE_JWT_SECRET"
-	EnvJWTSecretARN   = "DESKLINE_JWT_SECRET_ARN"
-	EnvTokenTTL       = "DESKLINE_TOKEN_TTL"
-	EnvBcryptCost     = "DESKLINE_BCRYPT_COST"
-	EnvMailFrom       = "DESKLINE_MAIL_FROM"
-	EnvPublicURL      = "DESKLINE_PUBLIC_URL"
+	EnvStage        = "DESKLINE_STAGE"
+	EnvTable        = "DESKLINE_TABLE"
+	EnvJWTSecret    = "DESKLINE_JWT_SECRET"
+	EnvJWTSecretARN = "DESKLINE_JWT_SECRET_ARN"
+	EnvTokenTTL     = "DESKLINE_TOKEN_TTL"
+	EnvBcryptCost   = "DESKLINE_BCRYPT_COST"
+	EnvMailFrom     = "DESKLINE_MAIL_FROM"
+	EnvPublicURL    = "DESKLINE_PUBLIC_URL"
+	// EnvConnectionsURL is the WebSocket API's @connections endpoint
+	// (https://{api}.execute-api.{region}.amazonaws.com/{stage}).
+	EnvConnectionsURL = "DESKLINE_CONNECTIONS_URL"
 	DefaultTable      = "deskline"
 	DefaultTokenTTL   = time.Hour
 	DefaultBcryptCost = 10
@@ -102,9 +107,12 @@ func (c Config) Validate() error {
 type Deps struct {
 	DynamoDB dynamo.API
 	SES      mail.SESAPI // used in dev and prod; may be nil in local and test
-	Clock    deskline.Clock
-	IDs      deskline.IDGenerator
-	Log      *slog.Logger
+	// Connections posts to WebSocket connections (@connections); nil
+	// disables live pushes (notifications are still stored).
+	Connections notifier.Poster
+	Clock       deskline.Clock
+	IDs         deskline.IDGenerator
+	Log         *slog.Logger
 }
 
 // App is an assembled Deskline.
@@ -114,6 +122,8 @@ type App struct {
 	Server     *api.Server
 	Authorizer *authorizer.Authorizer
 	Projector  *projector.Projector
+	Notifier   *notifier.Notifier
+	WebSocket  *wsapi.Handlers
 	Log        *slog.Logger
 }
 
@@ -153,7 +163,8 @@ func New(cfg Config, d Deps) (*App, error) {
 	}
 	return &App{
 		Config: cfg, Store: store, Server: srv, Authorizer: authorizer.New(tokens, store, d.Log),
-		Projector: projector.New(store, d.Log), Log: d.Log,
+		Projector: projector.New(store, d.Log), Notifier: notifier.New(store, d.Connections, d.Log),
+		WebSocket: wsapi.New(srv, store, d.Clock, d.Log), Log: d.Log,
 	}, nil
 }
 
@@ -174,6 +185,21 @@ func (a *App) StreamHandler(name string) (StreamHandler, error) {
 	switch name {
 	case "stream-projector":
 		return a.Projector.Handle, nil
+	case "stream-notifier":
+		return a.Notifier.Handle, nil
 	}
 	return nil, fmt.Errorf("no stream consumer named %q", name)
+}
+
+// WebSocketHandler returns the handler of the named WebSocket route function.
+func (a *App) WebSocketHandler(name string) (wsapi.Handler, error) {
+	switch name {
+	case "ws-connect":
+		return a.WebSocket.Connect, nil
+	case "ws-disconnect":
+		return a.WebSocket.Disconnect, nil
+	case "ws-default":
+		return a.WebSocket.Default, nil
+	}
+	return nil, fmt.Errorf("no WebSocket function named %q", name)
 }

@@ -8,6 +8,9 @@ package authorizer
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -96,4 +99,61 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, err
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: c}, nil
+}
+
+// ErrUnauthorized is what a WebSocket authorizer returns to make API Gateway
+// answer 401 (its documented convention).
+//
+//lint:ignore ST1005 API Gateway matches this exact text to answer 401.
+var ErrUnauthorized = errors.New("Unauthorized")
+
+// WebSocket is the authorizer of the WebSocket API's $connect. Browsers
+// cannot set headers on a WebSocket, so the token comes in the `token` query
+// parameter (which is never logged). A missing or bad token is 401; a
+// pending or rejected account is denied (403).
+func (a *Authorizer) WebSocket(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	p, err := a.Authenticate(ctx, ev.QueryStringParameters["token"])
+	if err != nil {
+		if deskline.ErrorCode(err) == deskline.EINTERNAL {
+			a.log.ErrorContext(ctx, "authorizer failed", slog.String("error", err.Error()))
+			return events.APIGatewayCustomAuthorizerResponse{}, err
+		}
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	effect := "Allow"
+	if p.Status != deskline.StatusApproved {
+		effect = "Deny"
+	}
+	c, _ := a.context(ctx, p, nil)
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: p.UserID,
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+			Version:   "2012-10-17",
+			Statement: []events.IAMPolicyStatement{{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: []string{ev.MethodArn}}},
+		},
+		Context: c,
+	}, nil
+}
+
+// Handle serves both APIs from one Lambda: a WebSocket authorizer request
+// carries a methodArn, an HTTP API (payload 2.0) one does not.
+func (a *Authorizer) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		MethodArn string `json:"methodArn"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("authorizer: decode event: %w", err)
+	}
+	if probe.MethodArn != "" {
+		var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("authorizer: decode websocket event: %w", err)
+		}
+		return a.WebSocket(ctx, ev)
+	}
+	var ev events.APIGatewayV2CustomAuthorizerV2Request
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("authorizer: decode http event: %w", err)
+	}
+	return a.HTTP(ctx, ev)
 }

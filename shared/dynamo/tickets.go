@@ -273,7 +273,7 @@ func (s *Store) ticketQuery(f TicketFilter) (*dynamodb.QueryInput, []string, str
 	names := map[string]string{"#pk": pkName}
 	values := map[string]types.AttributeValue{":pk": str(pk)}
 	cond := "#pk = :pk"
-	lo, hi := "", "~"
+	lo, hi := "0", "~"
 	if f.CreatedFrom != nil {
 		lo = sortTime(*f.CreatedFrom)
 	}

@@ -130,7 +130,7 @@ func (p *Projector) entity(ctx context.Context, typ string, rec events.DynamoDBE
 	var recs []dynamo.HistoryRecord
 	for _, f := range changedFields(oldVals, newVals) {
 		e := base
-		e.Field, e.OldValue, e.NewValue = f, oldVals[f], newVals[f]
+		e.Field, e.OldValue, e.NewValue = f, orNil(oldVals[f]), orNil(newVals[f])
 		recs = append(recs, dynamo.HistoryRecord{Entry: e, Discrim: fmt.Sprintf("v%09d#%s", e.Version, f), EventID: rec.EventID})
 	}
 	if len(recs) == 0 {
@@ -197,6 +197,14 @@ func changedFields(old, nw map[string]any) []string {
 	return out
 }
 
+// orNil records empty values as null.
+func orNil(v any) any {
+	if equal(v, nil) {
+		return nil
+	}
+	return v
+}
+
 // equal treats absent, null and empty as the same value.
 func equal(a, b any) bool {
 	empty := func(v any) bool {
@@ -243,7 +251,12 @@ func (p *Projector) comment(ctx context.Context, rec events.DynamoDBEventRecord,
 		e.Action, e.At, e.OldValue, e.NewValue = "comment_edited", c.UpdatedAt, prev.Content, c.Content
 		discrim = fmt.Sprintf("c#%s#v%09d#edited", c.ID, c.Version)
 	case "REMOVE":
-		// Who deleted it is not in the image: the actor stays empty.
+		// Who deleted it is not in the image: the actor stays empty. The
+		// stream's time has whole seconds; never place the deletion before
+		// the comment's last change.
+		if at.Before(c.UpdatedAt) {
+			at = c.UpdatedAt
+		}
 		e.Action, e.At, e.OldValue, e.ActorID = "comment_deleted", at, c.Content, ""
 		discrim = "c#" + c.ID + "#deleted"
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/httpapi"
+	"github.com/deskline/deskline/shared/notifier"
 	"github.com/deskline/deskline/shared/projector"
 )
 
@@ -95,6 +96,17 @@ var HTTP = []Route{
 	{"comments-list-task", "GET", "/api/comments/task/{taskId}", anyone, "A task's comments", func(s *api.Server) httpapi.Handler { return s.ListTaskComments }, nil},
 	{"comments-update", "PUT", "/api/comments/{id}", anyone, "Edit a comment (author)", func(s *api.Server) httpapi.Handler { return s.UpdateComment }, nil},
 	{"comments-delete", "DELETE", "/api/comments/{id}", anyone, "Delete a comment (author or admin)", func(s *api.Server) httpapi.Handler { return s.DeleteComment }, nil},
+
+	{"notifications-list", "GET", "/api/notifications", anyone, "The caller's notifications", func(s *api.Server) httpapi.Handler { return s.ListNotifications }, nil},
+	{"notifications-related", "GET", "/api/notifications/related", anyone, "Notifications about what the caller did", func(s *api.Server) httpapi.Handler { return s.ListRelatedNotifications }, nil},
+	{"notifications-unread-count", "GET", "/api/notifications/unread/count", anyone, "Count of unread notifications", func(s *api.Server) httpapi.Handler { return s.UnreadCount }, nil},
+	{"notifications-read", "PUT", "/api/notifications/{id}/read", anyone, "Mark a notification read", func(s *api.Server) httpapi.Handler { return s.MarkNotificationRead }, nil},
+	{"notifications-read-all", "PUT", "/api/notifications/read-all", anyone, "Mark all notifications read", func(s *api.Server) httpapi.Handler { return s.MarkAllNotificationsRead }, nil},
+
+	{"messages-send", "POST", "/api/messages", anyone, "Send a direct message", func(s *api.Server) httpapi.Handler { return s.SendMessage }, nil},
+	{"messages-conversations", "GET", "/api/messages", anyone, "The caller's conversations", func(s *api.Server) httpapi.Handler { return s.ListConversations }, nil},
+	{"messages-history", "GET", "/api/messages/{userId}", anyone, "Messages with one user", func(s *api.Server) httpapi.Handler { return s.ListMessages }, nil},
+	{"messages-read", "PUT", "/api/messages/{userId}/read", anyone, "Mark a conversation read", func(s *api.Server) httpapi.Handler { return s.MarkConversationRead }, nil},
 }
 
 // Kinds of functions that are not HTTP routes.
@@ -124,6 +136,10 @@ type Function struct {
 var Functions = []Function{
 	{Name: "authorizer", Kind: KindAuthorizer, Writes: false},
 	{Name: "stream-projector", Kind: KindStream, ItemTypes: projector.ItemTypes, Writes: true},
+	{Name: "stream-notifier", Kind: KindStream, ItemTypes: notifier.ItemTypes, Writes: true, Needs: []Need{NeedPostWS}},
+	{Name: "ws-connect", Kind: KindWebSocket, RouteKey: "$connect", Writes: true},
+	{Name: "ws-disconnect", Kind: KindWebSocket, RouteKey: "$disconnect", Writes: true},
+	{Name: "ws-default", Kind: KindWebSocket, RouteKey: "$default", Writes: true},
 }
 
 // Names returns every function's name: the HTTP routes', then the others'.

@@ -6,18 +6,20 @@ package boot
 
 import (
 	"context"
+	"encoding/json"
 	"log"
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/httpapi"
+	"github.com/deskline/deskline/shared/wsapi"
 )
 
 // build assembles the app from the environment.
@@ -39,11 +41,15 @@ func build() *app.App {
 		}
 		cfg.JWTSecret = []byte(aws.ToString(out.SecretString))
 	}
-	a, err := app.New(cfg, app.Deps{
+	deps := app.Deps{
 		DynamoDB: dynamodb.NewFromConfig(awsCfg),
 		SES:      sesv2.NewFromConfig(awsCfg),
 		Log:      logger,
-	})
+	}
+	if u := os.Getenv(app.EnvConnectionsURL); u != "" {
+		deps.Connections = apigatewaymanagementapi.NewFromConfig(awsCfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(u) })
+	}
+	a, err := app.New(cfg, deps)
 	if err != nil {
 		log.Fatalf("build app: %v", err)
 	}
@@ -60,13 +66,22 @@ func HTTP(name string) httpapi.LambdaHandler {
 }
 
 // Authorizer returns the HTTP API's Lambda authorizer.
-func Authorizer() func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-	return build().Authorizer.HTTP
+func Authorizer() func(context.Context, json.RawMessage) (any, error) {
+	return build().Authorizer.Handle
 }
 
 // Stream returns the handler of the named stream consumer.
 func Stream(name string) app.StreamHandler {
 	h, err := build().StreamHandler(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}
+
+// WebSocket returns the handler of the named WebSocket route function.
+func WebSocket(name string) wsapi.Handler {
+	h, err := build().WebSocketHandler(name)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,0 +1,9 @@
+// Command messages-history is the Lambda behind GET /api/messages/{userId}.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("messages-history")) }
