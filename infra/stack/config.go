@@ -211,5 +211,9 @@ func NeedsJWTSecret(name, kind string) bool {
 	return kind == routes.KindAuthorizer || strings.HasPrefix(name, "auth-")
 }
 
+// LogGroupName is the log group of every function of a stage. (Lambda
+// refuses custom log group names that start with aws/.)
+func LogGroupName(stage string) string { return "/deskline/" + stage + "/functions" }
+
 // FunctionName is a function's deployed name.
 func FunctionName(stage, name string) string { return "deskline-" + stage + "-" + name }

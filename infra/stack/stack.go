@@ -109,6 +109,7 @@ type Deskline struct {
 	WSAPI     awsapigatewayv2.WebSocketApi // nil without WebSocket functions
 	Functions map[string]awslambda.Function
 	roles     map[string]*sharedRole
+	logs      awslogs.LogGroup
 }
 
 // New builds the stack. It panics with a clear message on an inconsistent
@@ -157,6 +158,14 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
 	}
 
+	// One log group for every function: Lambda names each stream
+	// YYYY/MM/DD/<function>[version][instance] in a shared group, and one
+	// group instead of one per function keeps the stack small.
+	d.logs = awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(LogGroupName(cfg.Stage)),
+		Retention:     st.logRetention,
+		RemovalPolicy: removal,
+	})
 	specs := spec.fnSpecs()
 	d.roles = d.newRoles(stack, cfg, specs)
 	var authorizerFn awslambda.Function
@@ -234,8 +243,11 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 			if r := d.roles[roleKey(f)]; !r.wsGranted {
 				r.wsGranted = true
 				r.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Actions:   jsii.Strings("execute-api:ManageConnections"),
-					Resources: &[]*string{d.WSAPI.ArnForExecuteApi(jsii.String("*"), jsii.String("/@connections/*"), jsii.String(cfg.Stage))},
+					Actions: jsii.Strings("execute-api:ManageConnections"),
+					Resources: &[]*string{stack.FormatArn(&awscdk.ArnComponents{
+						Service: jsii.String("execute-api"), Resource: d.WSAPI.ApiId(),
+						ResourceName: jsii.String(cfg.Stage + "/*/@connections/*"),
+					})},
 				}))
 			}
 		}
@@ -504,11 +516,6 @@ func (d *Deskline) addS3Trigger(stack awscdk.Stack, f fnSpec, fn awslambda.Funct
 // permissions.
 func (d *Deskline) newFunction(stack awscdk.Stack, cfg Config, st stageSettings, removal awscdk.RemovalPolicy, f fnSpec) awslambda.Function {
 	name := FunctionName(cfg.Stage, f.name)
-	logs := awslogs.NewLogGroup(stack, jsii.String(pascal(f.name)+"Logs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/lambda/" + name),
-		Retention:     st.logRetention,
-		RemovalPolicy: removal,
-	})
 	env := map[string]*string{
 		app.EnvStage:     jsii.String(cfg.Stage),
 		app.EnvTable:     d.Table.TableName(),
@@ -537,7 +544,7 @@ func (d *Deskline) newFunction(stack awscdk.Stack, cfg Config, st stageSettings,
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout)),
 		Environment:   &env,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-		LogGroup:      logs,
+		LogGroup:      d.logs,
 		Role:          d.roles[roleKey(f)].role,
 	})
 
@@ -581,7 +588,7 @@ func roleKey(f fnSpec) string {
 }
 
 // newRoles creates one role per permission profile with its policy: logs
-// (its own functions' log groups only), table (read, or read and write, on
+// (the functions' log group only), table (read, or read and write, on
 // the table and its indexes), the JWT secret, objects and mail. WebSocket
 // connections are granted once the WebSocket API exists.
 func (d *Deskline) newRoles(stack awscdk.Stack, cfg Config, specs []fnSpec) map[string]*sharedRole {
@@ -599,14 +606,8 @@ func (d *Deskline) newRoles(stack awscdk.Stack, cfg Config, specs []fnSpec) map[
 		fs := members[k]
 		f := fs[0]
 		var names []string
-		var logGroups []*string
 		for _, m := range fs {
 			names = append(names, m.name)
-			logGroups = append(logGroups, stack.FormatArn(&awscdk.ArnComponents{
-				Service: jsii.String("logs"), Resource: jsii.String("log-group"),
-				ResourceName: jsii.String("/aws/lambda/" + FunctionName(cfg.Stage, m.name) + ":*"),
-				ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
-			}))
 		}
 		role := awsiam.NewRole(stack, jsii.String("Role"+k), &awsiam.RoleProps{
 			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -617,7 +618,7 @@ func (d *Deskline) newRoles(stack awscdk.Stack, cfg Config, specs []fnSpec) map[
 				Actions: jsii.Strings(actions...), Resources: &resources,
 			}))
 		}
-		add([]string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroups...)
+		add([]string{"logs:CreateLogStream", "logs:PutLogEvents"}, jsii.String(*d.logs.LogGroupArn()))
 		actions := append([]string{}, ReadActions...)
 		if f.writes {
 			actions = append(actions, WriteActions...)

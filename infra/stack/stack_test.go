@@ -330,6 +330,9 @@ func TestEveryFunctionIsDeployedForArm64(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: functions\n got %v\nwant %v", s.name, got, want)
 		}
+		if n := len(s.ofType("AWS::Logs::LogGroup")); n != 1 {
+			t.Errorf("%s: %d log groups, want the one shared by every function", s.name, n)
+		}
 		for _, lg := range s.ofType("AWS::Logs::LogGroup") {
 			if lg.Properties["RetentionInDays"] == nil {
 				t.Errorf("%s: log group %v has no retention", s.name, lg.Properties["LogGroupName"])
@@ -514,6 +517,9 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 							}
 						}
 					}
+					if a == "execute-api:ManageConnections" && !strings.Contains(mustJSON(st.Resources), "/*/@connections/*") {
+						t.Errorf("%s: %s may manage connections on %v", s.name, f.name, st.Resources)
+					}
 					if a == "ses:SendEmail" {
 						if !strings.Contains(mustJSON(st.Condition), s.cfg.MailFrom) {
 							t.Errorf("%s: %s may send mail from any address", s.name, f.name)
@@ -596,7 +602,7 @@ func TestStreamConsumersAreFilteredAndBounded(t *testing.T) {
 			if len(f.itemTypes) > 0 && !reflect.DeepEqual(images, []string{"NewImage", "OldImage"}) {
 				t.Errorf("%s: %s filters on %v, want NewImage and OldImage", s.name, f.name, images)
 			}
-			if !s.hasAlarm(f.name+": stream records wait") {
+			if !s.hasAlarm(f.name + ": stream records wait") {
 				t.Errorf("%s: %s has no iterator age alarm", s.name, f.name)
 			}
 		}

@@ -163,7 +163,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	}
 	return &App{
 		Config: cfg, Store: store, Server: srv, Authorizer: authorizer.New(tokens, store, d.Log),
-		Projector: projector.New(store, d.Log), Notifier: notifier.New(store, d.Connections, d.Log),
+		Projector: projector.New(store, nil, d.Log), Notifier: notifier.New(store, d.Connections, d.Log),
 		WebSocket: wsapi.New(srv, store, d.Clock, d.Log), Log: d.Log,
 	}, nil
 }

@@ -86,7 +86,7 @@ func (s *Store) ListHistory(ctx context.Context, entityType, entityID string, li
 
 // CascadeDelete deletes everything a deleted ticket or task leaves behind:
 // every item of its partition (comments, history, attachments) and the
-// comments' aliases. Safe to repeat.
+// comments' and attachments' aliases. Safe to repeat.
 func (s *Store) CascadeDelete(ctx context.Context, entityType, entityID string) error {
 	pk, _ := EntityPK(entityType, entityID)
 	in := &dynamodb.QueryInput{
@@ -108,6 +108,12 @@ func (s *Store) CascadeDelete(ctx context.Context, entityType, entityID string) 
 			if t, _ := it["type"].(*types.AttributeValueMemberS); t != nil && t.Value == TypeComment {
 				if id, _ := it["id"].(*types.AttributeValueMemberS); id != nil {
 					ks = append(ks, key(commentAliasPK(id.Value), "REF"))
+				}
+			}
+			if t, _ := it["type"].(*types.AttributeValueMemberS); t != nil && t.Value == TypeFile {
+				// The file's object goes when the projector sees its item go.
+				if id, _ := it["id"].(*types.AttributeValueMemberS); id != nil {
+					ks = append(ks, key(fileAliasPK(id.Value), "REF"))
 				}
 			}
 		}

@@ -31,14 +31,23 @@ type Store interface {
 	RemoveFromGraph(ctx context.Context, deptID, taskID string) error
 }
 
-// Projector handles stream batches.
-type Projector struct {
-	store Store
-	log   *slog.Logger
+// Aggregator folds a change into derived data (analytics aggregates and the
+// activity log); it must be idempotent per record.
+type Aggregator interface {
+	Apply(ctx context.Context, rec events.DynamoDBEventRecord) error
 }
 
-// New returns a Projector.
-func New(store Store, log *slog.Logger) *Projector { return &Projector{store: store, log: log} }
+// Projector handles stream batches.
+type Projector struct {
+	store      Store
+	aggregator Aggregator // nil: none
+	log        *slog.Logger
+}
+
+// New returns a Projector. aggregator may be nil.
+func New(store Store, aggregator Aggregator, log *slog.Logger) *Projector {
+	return &Projector{store: store, aggregator: aggregator, log: log}
+}
 
 // Handle processes a batch in order. On the first record that fails it
 // stops and reports that record, so Lambda retries from it and nothing
@@ -46,7 +55,11 @@ func New(store Store, log *slog.Logger) *Projector { return &Projector{store: st
 func (p *Projector) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
 	for _, rec := range ev.Records {
-		if err := p.record(ctx, rec); err != nil {
+		err := p.record(ctx, rec)
+		if err == nil && p.aggregator != nil {
+			err = p.aggregator.Apply(ctx, rec)
+		}
+		if err != nil {
 			p.log.ErrorContext(ctx, "projector record failed", slog.String("eventId", rec.EventID),
 				slog.String("sequence", rec.Change.SequenceNumber), slog.String("error", err.Error()))
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
