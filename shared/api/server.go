@@ -47,6 +47,8 @@ type Server struct {
 	Stage     string
 	// PublicURL is where users reach the web client, for links in mail.
 	PublicURL string
+	// Objects is the attachments bucket; nil when none is configured.
+	Objects FileObjects
 	Log       *slog.Logger
 }
 

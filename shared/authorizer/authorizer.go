@@ -104,8 +104,7 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 // ErrUnauthorized is what a WebSocket authorizer returns to make API Gateway
 // answer 401 (its documented convention).
 //
-//lint:ignore ST1005 API Gateway matches this exact text to answer 401.
-var ErrUnauthorized = errors.New("Unauthorized")
+var ErrUnauthorized = errors.New("Unauthorized") // API Gateway matches this exact text
 
 // WebSocket is the authorizer of the WebSocket API's $connect. Browsers
 // cannot set headers on a WebSocket, so the token comes in the `token` query

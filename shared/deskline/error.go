@@ -14,6 +14,7 @@ const (
 	EFORBIDDEN     = "forbidden"           // 403: authenticated but not allowed
 	ENOTFOUND      = "not_found"           // 404: no such resource (or not visible to the caller)
 	ECONFLICT      = "conflict"            // 409: the request conflicts with current state
+	EGONE          = "gone"                // 410: the resource existed but is no longer available
 	EPRECONDITION  = "precondition_failed" // 412: If-Match did not match
 	EUNPROCESSABLE = "unprocessable"       // 422: well-formed but semantically refused
 	ETOOMANY       = "too_many_requests"   // 429: rate limited

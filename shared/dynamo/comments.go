@@ -23,7 +23,7 @@ type Parent struct {
 	Task   *deskline.Task
 }
 
-// ParentOf returns the parent reference of a comment.
+// parentKey returns the key of a comment's parent.
 func parentKey(c *deskline.Comment) (pk, sk string) {
 	if c.TicketID != "" {
 		return ticketPK(c.TicketID), skTicket
@@ -175,10 +175,10 @@ func (s *Store) DeleteComment(ctx context.Context, c *deskline.Comment) error {
 // ListComments lists a parent's comments by time (newest first unless
 // oldestFirst), one page at a time.
 func (s *Store) ListComments(ctx context.Context, p Parent, oldestFirst bool, limit int, cursor string) (Page[*deskline.Comment], error) {
-	pk := ticketPK("")
+	pk := taskPK("")
 	if p.Ticket != nil {
 		pk = ticketPK(p.Ticket.ID)
-	} else {
+	} else if p.Task != nil {
 		pk = taskPK(p.Task.ID)
 	}
 	in := &dynamodb.QueryInput{

@@ -138,6 +138,8 @@ func StatusOf(code string) int {
 		return http.StatusNotFound
 	case deskline.ECONFLICT:
 		return http.StatusConflict
+	case deskline.EGONE:
+		return http.StatusGone
 	case deskline.EPRECONDITION:
 		return http.StatusPreconditionFailed
 	case deskline.EUNPROCESSABLE:

@@ -22,13 +22,14 @@ import (
 
 // ItemTypes are the item types the projector consumes (its event source
 // mapping filters on them).
-var ItemTypes = []string{dynamo.TypeTicket, dynamo.TypeTask, dynamo.TypeComment}
+var ItemTypes = []string{dynamo.TypeTicket, dynamo.TypeTask, dynamo.TypeComment, dynamo.TypeFile}
 
 // Store is what the projector writes through.
 type Store interface {
 	WriteHistory(ctx context.Context, entityType, entityID string, recs []dynamo.HistoryRecord) error
 	CascadeDelete(ctx context.Context, entityType, entityID string) error
 	RemoveFromGraph(ctx context.Context, deptID, taskID string) error
+	DeleteCommentFiles(ctx context.Context, entityType, entityID, commentID string) error
 }
 
 // Aggregator folds a change into derived data (analytics aggregates and the
@@ -40,7 +41,8 @@ type Aggregator interface {
 // Projector handles stream batches.
 type Projector struct {
 	store      Store
-	aggregator Aggregator // nil: none
+	aggregator Aggregator    // nil: none
+	objects    ObjectDeleter // nil: attachment objects are not deleted (see files.go)
 	log        *slog.Logger
 }
 
@@ -98,7 +100,15 @@ func (p *Projector) record(ctx context.Context, rec events.DynamoDBEventRecord) 
 	case dynamo.TypeTicket, dynamo.TypeTask:
 		return p.entity(ctx, typ, rec, old, nw)
 	case dynamo.TypeComment:
-		return p.comment(ctx, rec, old, nw, at)
+		if err := p.comment(ctx, rec, old, nw, at); err != nil {
+			return err
+		}
+		if rec.EventName == "REMOVE" {
+			return p.commentFiles(ctx, old)
+		}
+		return nil
+	case dynamo.TypeFile:
+		return p.file(ctx, rec, old)
 	}
 	return nil
 }
