@@ -45,6 +45,10 @@ type resource struct {
 var current, fixture *synthesized
 
 func TestMain(m *testing.M) {
+	// jsii runs Node; this machine has Node 20, which jsii warns about.
+	if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
+		os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	}
 	code, err := setup(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "infra tests:", err)

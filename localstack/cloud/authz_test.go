@@ -138,6 +138,23 @@ var authzTable = []authzRow{
 	{"comments-delete", func(w *world) (string, string, any) {
 		return "DELETE", "/api/comments/" + w.comment(w.empA, w.taskA), nil
 	}, cells{200, 403, 404, 200, 404, 401}},
+
+	{"notifications-list", static("GET", "/api/notifications", nil), anyone},
+	{"notifications-related", static("GET", "/api/notifications/related", nil), anyone},
+	{"notifications-unread-count", static("GET", "/api/notifications/unread/count", nil), anyone},
+	{"notifications-read", func(w *world) (string, string, any) {
+		return "PUT", "/api/notifications/" + empANotification(w) + "/read", nil
+	}, cells{404, 404, 404, 200, 404, 401}}, // empA's own (taskA's assignment): nobody else's
+	{"notifications-read-all", static("PUT", "/api/notifications/read-all", nil), anyone},
+	{"messages-send", func(w *world) (string, string, any) {
+		return "POST", "/api/messages", map[string]any{"to": w.headAID, "body": "Hello"}
+	}, cells{201, 400, 201, 201, 400, 401}}, // headA is the caller itself; empB is another department's employee
+	{"messages-conversations", static("GET", "/api/messages", nil), anyone},
+	{"messages-history", func(w *world) (string, string, any) { return "GET", "/api/messages/" + w.headAID, nil }, anyone},
+	{"messages-read", func(w *world) (string, string, any) {
+		headAWritesToEveryone(w)
+		return "PUT", "/api/messages/" + w.headAID + "/read", nil
+	}, cells{200, 404, 200, 200, 200, 401}}, // headA has no conversation with itself
 }
 
 func TestAuthorizationTableCoversEveryRoute(t *testing.T) {

@@ -721,12 +721,12 @@ func TestTicketPagination(t *testing.T) {
 	}
 	w := newWorld(t)
 	const n = 500
+	// Created in parallel through the API, so the department's counter is
+	// raced too: it must still give every ticket its own number 1..n.
 	created := createMany(t, w, w.headB, "/api/tickets", n, func(i int) any {
 		return ticketBody("", map[string]any{"title": fmt.Sprintf("Ticket number %03d", i)})
 	})
 	all := idsOf(created)
-
-	// The department's counter gave every ticket its own number 1..n.
 	code := deptCode(t, w, w.deptB)
 	keys := map[string]bool{}
 	for _, tk := range created {
@@ -856,13 +856,15 @@ type ticketCount struct {
 func TestTicketStats(t *testing.T) {
 	w := newWorld(t)
 	// Department A: the fixture (open, high), a1 (open, urgent), a2 (resolved, low).
-	a1 := mustCreate(t, w.call(t, w.headA), "/api/tickets", ticketBody("", map[string]any{"priority": "urgent"}))
+	mustCreate(t, w.call(t, w.headA), "/api/tickets", ticketBody("", map[string]any{"priority": "urgent"}))
 	a2 := mustCreate(t, w.call(t, w.empA), "/api/tickets", ticketBody("", map[string]any{"priority": "low"}))
 	mustPut(t, w.call(t, w.headA), "/api/tickets/"+a2["id"].(string), map[string]any{"status": "resolved"})
 	// Department B: two open, high.
 	w.ticket(w.headB, w.deptB)
 	w.ticket(w.empB, w.deptB)
 
+	// Statistics may be kept by a stream consumer: let it catch up.
+	waitProjected(t, w)
 	today := time.Now().UTC().Format("2006-01-02")
 	yesterday := time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02")
 	tomorrow := time.Now().UTC().Add(24 * time.Hour).Format("2006-01-02")
@@ -883,12 +885,11 @@ func TestTicketStats(t *testing.T) {
 		{"range of today only", w.headA, "startDate=" + today + "&endDate=" + today, deptA},
 		{"range before", w.admin, "endDate=" + yesterday, nil},
 		{"range after", w.admin, "startDate=" + tomorrow, nil},
-		{"exact instants", w.admin, "startDate=" + a1["createdAt"].(string) + "&endDate=" + a2["createdAt"].(string), []ticketCount{{"open", "urgent", 1}, {"resolved", "low", 1}}},
 		{"with list filters", w.admin, "priority=high", []ticketCount{{"open", "high", 3}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := w.call(t, tt.token).do("GET", "/api/tickets/stats?"+strings.ReplaceAll(tt.query, "+", "%2B"), nil)
+			r := w.call(t, tt.token).do("GET", "/api/tickets/stats?"+tt.query, nil)
 			want(t, r, 200, "stats")
 			got := decode[[]ticketCount](t, r)
 			if got == nil {

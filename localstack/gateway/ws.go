@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -184,6 +183,14 @@ func allows(res events.APIGatewayCustomAuthorizerResponse) bool {
 func (g *WebSocketAPI) serve(r *http.Request, conn *wsConn) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.maxAge)
 	defer cancel()
+	// Idling out and reaching the maximum age close the socket with 1001
+	// Going away, as API Gateway does. (A read whose context expires would
+	// drop the connection without a close frame.)
+	goingAway := func() { _ = conn.c.Close(websocket.StatusGoingAway, "Going away") }
+	idle := time.AfterFunc(g.idle, goingAway)
+	defer idle.Stop()
+	age := time.AfterFunc(g.maxAge, goingAway)
+	defer age.Stop()
 	defer func() {
 		g.mu.Lock()
 		delete(g.conns, conn.id)
@@ -197,15 +204,11 @@ func (g *WebSocketAPI) serve(r *http.Request, conn *wsConn) {
 		_ = conn.c.CloseNow()
 	}()
 	for {
-		readCtx, cancelRead := context.WithTimeout(ctx, g.idle)
-		typ, data, err := conn.c.Read(readCtx)
-		cancelRead()
+		typ, data, err := conn.c.Read(context.Background())
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-				_ = conn.c.Close(websocket.StatusGoingAway, "Going away")
-			}
 			return
 		}
+		idle.Reset(g.idle)
 		conn.mu.Lock()
 		conn.lastActive = time.Now().UTC()
 		conn.mu.Unlock()

@@ -49,7 +49,7 @@ type Server struct {
 	PublicURL string
 	// Objects is the attachments bucket; nil when none is configured.
 	Objects FileObjects
-	Log       *slog.Logger
+	Log     *slog.Logger
 }
 
 // exposesResetTokens reports whether reset tokens are returned in responses.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/deskline/deskline/shared/analytics"
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/auth"
 	"github.com/deskline/deskline/shared/authorizer"
@@ -20,8 +22,10 @@ import (
 	"github.com/deskline/deskline/shared/httpapi"
 	"github.com/deskline/deskline/shared/mail"
 	"github.com/deskline/deskline/shared/notifier"
+	"github.com/deskline/deskline/shared/objects"
 	"github.com/deskline/deskline/shared/projector"
 	"github.com/deskline/deskline/shared/routes"
+	"github.com/deskline/deskline/shared/uploads"
 	"github.com/deskline/deskline/shared/wsapi"
 )
 
@@ -34,6 +38,7 @@ type Config struct {
 	BcryptCost int
 	MailFrom   string // SES sender address (dev, prod)
 	PublicURL  string // web client base URL, for links in mail
+	Bucket     string // S3 bucket of file attachments
 }
 
 // Environment variable names (read by the mains and the local cloud, never
@@ -47,6 +52,7 @@ const (
 	EnvBcryptCost   = "DESKLINE_BCRYPT_COST"
 	EnvMailFrom     = "DESKLINE_MAIL_FROM"
 	EnvPublicURL    = "DESKLINE_PUBLIC_URL"
+	EnvBucket       = "DESKLINE_BUCKET"
 	// EnvConnectionsURL is the WebSocket API's @connections endpoint
 	// (https://{api}.execute-api.{region}.amazonaws.com/{stage}).
 	EnvConnectionsURL = "DESKLINE_CONNECTIONS_URL"
@@ -62,7 +68,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		Stage: getenv(EnvStage), Table: getenv(EnvTable), JWTSecret: []byte(getenv(EnvJWTSecret)),
 		TokenTTL: DefaultTokenTTL, BcryptCost: DefaultBcryptCost,
-		MailFrom: getenv(EnvMailFrom), PublicURL: getenv(EnvPublicURL),
+		MailFrom: getenv(EnvMailFrom), PublicURL: getenv(EnvPublicURL), Bucket: getenv(EnvBucket),
 	}
 	if c.Stage == "" {
 		c.Stage = api.StageProd
@@ -113,6 +119,9 @@ type Deps struct {
 	Clock       deskline.Clock
 	IDs         deskline.IDGenerator
 	Log         *slog.Logger
+	// S3 reaches the attachments bucket (Config.Bucket); nil disables file
+	// uploads and downloads.
+	S3 *s3.Client
 }
 
 // App is an assembled Deskline.
@@ -124,6 +133,8 @@ type App struct {
 	Projector  *projector.Projector
 	Notifier   *notifier.Notifier
 	WebSocket  *wsapi.Handlers
+	Objects    *objects.Store     // nil without Deps.S3
+	Uploads    *uploads.Validator // nil without Deps.S3
 	Log        *slog.Logger
 }
 
@@ -161,11 +172,15 @@ func New(cfg Config, d Deps) (*App, error) {
 		Store: store, Tokens: tokens, Passwords: pw, Mailer: mailer, Clock: d.Clock, IDs: d.IDs,
 		Stage: cfg.Stage, PublicURL: cfg.PublicURL, Log: d.Log,
 	}
-	return &App{
+	a := &App{
 		Config: cfg, Store: store, Server: srv, Authorizer: authorizer.New(tokens, store, d.Log),
-		Projector: projector.New(store, nil, d.Log), Notifier: notifier.New(store, d.Connections, d.Log),
+		Projector: projector.New(store, analytics.NewAggregator(store, d.Log), d.Log), Notifier: notifier.New(store, d.Connections, d.Log),
 		WebSocket: wsapi.New(srv, store, d.Clock, d.Log), Log: d.Log,
-	}, nil
+	}
+	if a.Objects, a.Uploads, err = wireFiles(cfg, d, store, srv, a.Projector); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // HTTPHandler returns the Lambda handler of the named HTTP route.

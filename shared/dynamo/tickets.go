@@ -93,11 +93,6 @@ func (s *Store) TicketSeq(ctx context.Context, deptID string) (int64, error) {
 // The department must exist and be active. A concurrent create that took the
 // number makes it fail with an error IsSeqRace accepts.
 func (s *Store) CreateTicket(ctx context.Context, t *deskline.Ticket, prevSeq int64, rec *Idem) error {
-	t.Version = 1
-	item, err := s.ticketItem(t)
-	if err != nil {
-		return err
-	}
 	seq := &types.Update{
 		TableName: aws.String(s.table), Key: key(deptPK(t.DepartmentID), skTicketSeq),
 		UpdateExpression:          aws.String("SET seq = :n, #t = :type"),
@@ -109,8 +104,48 @@ func (s *Store) CreateTicket(ctx context.Context, t *deskline.Ticket, prevSeq in
 		seq.ConditionExpression = aws.String("seq = :prev")
 		seq.ExpressionAttributeValues[":prev"] = num(prevSeq)
 	}
+	return s.createTicket(ctx, t, seq, rec)
+}
+
+// ReserveTicketNumber takes the next number of a department's ticket
+// sequence with one atomic increment, for a create whose CreateTicket lost
+// the race for a number: it cannot lose again. A number whose create then
+// fails is skipped.
+func (s *Store) ReserveTicketNumber(ctx context.Context, deptID string) (int64, error) {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(deptPK(deptID), skTicketSeq),
+		UpdateExpression:          aws.String("ADD seq :one SET #t = :type"),
+		ExpressionAttributeNames:  map[string]string{"#t": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":type": str(TypeCounter)},
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reserve ticket number of %s: %w", deptID, err)
+	}
+	var c struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := unmarshalItem(out.Attributes, &c); err != nil || c.Seq < 1 {
+		return 0, fmt.Errorf("reserve ticket number of %s: bad sequence %v: %v", deptID, out.Attributes["seq"], err)
+	}
+	return c.Seq, nil
+}
+
+// CreateReservedTicket is CreateTicket for a ticket whose number (in its key)
+// came from ReserveTicketNumber: it leaves the sequence alone.
+func (s *Store) CreateReservedTicket(ctx context.Context, t *deskline.Ticket, rec *Idem) error {
+	return s.createTicket(ctx, t, nil, rec)
+}
+
+// createTicket writes a ticket, its key alias, the department check, the
+// sequence update seq (when set) and rec (when set) in one transaction.
+func (s *Store) createTicket(ctx context.Context, t *deskline.Ticket, seq *types.Update, rec *Idem) error {
+	t.Version = 1
+	item, err := s.ticketItem(t)
+	if err != nil {
+		return err
+	}
 	items := []types.TransactWriteItem{
-		{Update: seq},
 		putNew(s.table, item),
 		putNew(s.table, map[string]types.AttributeValue{"PK": str(ticketKeyPK(t.Key)), "SK": str("TKEY"), "type": str(TypeAlias), "ref": str(t.ID)}),
 		{ConditionCheck: &types.ConditionCheck{
@@ -119,7 +154,11 @@ func (s *Store) CreateTicket(ctx context.Context, t *deskline.Ticket, prevSeq in
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
 		}},
 	}
-	reasons := []error{errSeqRace, errStale("ticket"), errSeqRace, errNoDepartment}
+	reasons := []error{errStale("ticket"), errSeqRace, errNoDepartment}
+	if seq != nil {
+		items = append([]types.TransactWriteItem{{Update: seq}}, items...)
+		reasons = append([]error{errSeqRace}, reasons...)
+	}
 	if items, reasons, err = s.withIdem(items, reasons, rec); err != nil {
 		return err
 	}

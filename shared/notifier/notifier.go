@@ -103,12 +103,11 @@ func (n *Notifier) record(ctx context.Context, rec events.DynamoDBEventRecord) e
 	if err != nil || len(ns) == 0 {
 		return err
 	}
+	// Push what was written even when a write failed: the retry finds those
+	// stored and pushes only what it writes itself.
 	created, err := n.store.PutNotifications(ctx, ns)
-	if err != nil {
-		return err
-	}
 	n.push(ctx, created)
-	return nil
+	return err
 }
 
 // dynamoAV is an attribute of a decoded stream image.
@@ -133,11 +132,15 @@ func recipients(actor string, candidates ...string) []string {
 	return out
 }
 
+// notify makes one notification of base per recipient. Its id is derived
+// from the change (the stream eventID) and its type: a replay finds it stored
+// and writes nothing, while one change that is two things to the same person
+// (a task reassigned and moved on in one update) still tells them both.
 func notify(rec events.DynamoDBEventRecord, to []string, base deskline.Notification) []deskline.Notification {
 	out := make([]deskline.Notification, 0, len(to))
 	for _, u := range to {
 		nt := base
-		nt.UserID, nt.ID = u, deskline.NotificationID(rec.EventID, u, base.CreatedAt)
+		nt.UserID, nt.ID = u, deskline.NotificationID(rec.EventID+"#"+string(base.Type), u, base.CreatedAt)
 		out = append(out, nt)
 	}
 	return out

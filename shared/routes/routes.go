@@ -107,6 +107,26 @@ var HTTP = []Route{
 	{"messages-conversations", "GET", "/api/messages", anyone, "The caller's conversations", func(s *api.Server) httpapi.Handler { return s.ListConversations }, nil},
 	{"messages-history", "GET", "/api/messages/{userId}", anyone, "Messages with one user", func(s *api.Server) httpapi.Handler { return s.ListMessages }, nil},
 	{"messages-read", "PUT", "/api/messages/{userId}/read", anyone, "Mark a conversation read", func(s *api.Server) httpapi.Handler { return s.MarkConversationRead }, nil},
+
+	{"analytics-tickets", "GET", "/api/analytics/tickets", triagers, "Ticket statistics and distributions of a date range", func(s *api.Server) httpapi.Handler { return s.TicketAnalytics }, nil},
+	{"analytics-department-metrics", "GET", "/api/analytics/department/{id}/metrics", triagers, "A department's metrics, one row per day", func(s *api.Server) httpapi.Handler { return s.DepartmentMetrics }, nil},
+	{"analytics-department-metrics-export", "GET", "/api/analytics/department/{id}/metrics/export", triagers, "A department's metrics as CSV", func(s *api.Server) httpapi.Handler { return s.ExportDepartmentMetrics }, nil},
+	{"analytics-department-analytics", "GET", "/api/analytics/department/{id}/analytics", triagers, "Every statistic of a department, one row per day", func(s *api.Server) httpapi.Handler { return s.DepartmentAnalytics }, nil},
+	{"analytics-department-trends", "GET", "/api/analytics/department/{id}/trends", triagers, "A department's trends by day, week or month", func(s *api.Server) httpapi.Handler { return s.DepartmentTrends }, nil},
+	{"analytics-user-performance", "GET", "/api/analytics/user/{id}/performance", anyone, "A user's performance, one row per day", func(s *api.Server) httpapi.Handler { return s.UserPerformance }, nil},
+	{"analytics-user-performance-export", "GET", "/api/analytics/user/{id}/performance/export", anyone, "A user's performance as CSV", func(s *api.Server) httpapi.Handler { return s.ExportUserPerformance }, nil},
+	{"analytics-user-activity", "GET", "/api/analytics/user/{id}/activity", anyone, "A user's activity log", func(s *api.Server) httpapi.Handler { return s.UserActivity }, nil},
+	{"analytics-task-distribution", "GET", "/api/analytics/dashboard/task-distribution", triagers, "Tasks by status and priority", func(s *api.Server) httpapi.Handler { return s.TaskDistribution }, nil},
+	{"analytics-performance-trends", "GET", "/api/analytics/dashboard/performance-trends", triagers, "Completion, resolution and productivity by period", func(s *api.Server) httpapi.Handler { return s.PerformanceTrends }, nil},
+	{"analytics-priority-metrics", "GET", "/api/analytics/dashboard/priority-metrics", triagers, "Task and ticket metrics per priority", func(s *api.Server) httpapi.Handler { return s.PriorityMetrics }, nil},
+	{"analytics-department-comparison", "GET", "/api/analytics/dashboard/department-comparison", admin, "Every department side by side", func(s *api.Server) httpapi.Handler { return s.DepartmentComparison }, nil},
+	{"analytics-reports-create", "POST", "/api/analytics/reports", admin, "Save a report", func(s *api.Server) httpapi.Handler { return s.CreateReport }, nil},
+	{"analytics-reports-list", "GET", "/api/analytics/reports", admin, "List saved reports", func(s *api.Server) httpapi.Handler { return s.ListReports }, nil},
+	{"analytics-reports-get", "GET", "/api/analytics/reports/{id}", admin, "A saved report with its data", func(s *api.Server) httpapi.Handler { return s.GetReport }, nil},
+	{"analytics-reports-update", "PUT", "/api/analytics/reports/{id}", admin, "Change a saved report", func(s *api.Server) httpapi.Handler { return s.UpdateReport }, nil},
+	{"analytics-reports-delete", "DELETE", "/api/analytics/reports/{id}", admin, "Delete a saved report", func(s *api.Server) httpapi.Handler { return s.DeleteReport }, nil},
+	{"analytics-reports-export", "GET", "/api/analytics/reports/{id}/export", admin, "A saved report's data as CSV", func(s *api.Server) httpapi.Handler { return s.ExportReport }, nil},
+	{"analytics-reports-schedule", "PUT", "/api/analytics/reports/{id}/schedule", admin, "Set a saved report's mailing schedule", func(s *api.Server) httpapi.Handler { return s.ScheduleReport }, nil},
 }
 
 // Kinds of functions that are not HTTP routes.
@@ -140,6 +160,7 @@ var Functions = []Function{
 	{Name: "ws-connect", Kind: KindWebSocket, RouteKey: "$connect", Writes: true},
 	{Name: "ws-disconnect", Kind: KindWebSocket, RouteKey: "$disconnect", Writes: true},
 	{Name: "ws-default", Kind: KindWebSocket, RouteKey: "$default", Writes: true},
+	{Name: "analytics-rebuild", Kind: KindTask, Writes: true},
 }
 
 // Names returns every function's name: the HTTP routes', then the others'.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/deskline/deskline/shared/app"
@@ -48,6 +49,9 @@ func build() *app.App {
 	}
 	if u := os.Getenv(app.EnvConnectionsURL); u != "" {
 		deps.Connections = apigatewaymanagementapi.NewFromConfig(awsCfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(u) })
+	}
+	if cfg.Bucket != "" {
+		deps.S3 = s3Client(awsCfg)
 	}
 	a, err := app.New(cfg, deps)
 	if err != nil {
@@ -86,4 +90,31 @@ func WebSocket(name string) wsapi.Handler {
 		log.Fatal(err)
 	}
 	return h
+}
+
+// Task returns the handler of the named task function (see routes.KindTask).
+func Task(name string) app.TaskHandler {
+	h, err := build().TaskHandler(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}
+
+// S3 returns the handler of the named function S3 notifications invoke.
+func S3(name string) app.S3Handler {
+	h, err := build().S3Handler(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return h
+}
+
+// s3Client builds the attachments bucket's client. With an endpoint
+// override (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL: versitygw, LocalStack)
+// it addresses buckets path-style, as local stand-ins need; real S3 gets
+// virtual-hosted style.
+func s3Client(cfg aws.Config) *s3.Client {
+	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
 }

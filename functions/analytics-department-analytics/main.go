@@ -1,0 +1,9 @@
+// Command analytics-department-analytics is the Lambda behind GET /api/analytics/department/{id}/analytics.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("analytics-department-analytics")) }

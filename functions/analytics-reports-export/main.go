@@ -1,0 +1,9 @@
+// Command analytics-reports-export is the Lambda behind GET /api/analytics/reports/{id}/export.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("analytics-reports-export")) }

@@ -1,0 +1,9 @@
+// Command analytics-reports-schedule is the Lambda behind PUT /api/analytics/reports/{id}/schedule.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("analytics-reports-schedule")) }

@@ -1,0 +1,9 @@
+// Command analytics-user-performance-export is the Lambda behind GET /api/analytics/user/{id}/performance/export.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("analytics-user-performance-export")) }
