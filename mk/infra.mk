@@ -21,14 +21,19 @@ LAMBDA_NAMES   = $(sort $(patsubst functions/%/main.go,%,$(filter-out functions/
 # the asset directory the CDK app packages. Folders of removed functions are
 # pruned.
 build-lambdas: ## build every function's bootstrap for Lambda (linux/arm64) into build/lambda/<name>/
-	@set -euo pipefail; start=$$(date +%s%N); out="$(LAMBDA_DIR)"; names="$(LAMBDA_NAMES)"; \
+	$(call BUILD_LAMBDAS,$(LAMBDA_GOARCH),$(LAMBDA_DIR))
+
+# $(call BUILD_LAMBDAS,goarch,dir)
+define BUILD_LAMBDAS
+	@set -euo pipefail; start=$$(date +%s%N); out="$(2)"; names="$(LAMBDA_NAMES)"; \
 	mkdir -p "$$out/.bin"; \
-	CGO_ENABLED=0 GOOS=$(LAMBDA_GOOS) GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags '-s -w' \
+	CGO_ENABLED=0 GOOS=$(LAMBDA_GOOS) GOARCH=$(1) $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags '-s -w' \
 	  -o "$$out/.bin/" $(addprefix ./functions/,$(LAMBDA_NAMES)); \
 	for n in $$names; do mkdir -p "$$out/$$n"; ln -f "$$out/.bin/$$n" "$$out/$$n/bootstrap"; done; \
 	for d in "$$out"/*/; do n=$$(basename "$$d"); case " $$names " in *" $$n "*) ;; \
 	  *) rm -rf "$$d" "$$out/.bin/$$n"; echo "build-lambdas: removed $$d (no functions/$$n)";; esac; done; \
-	echo "build-lambdas: $(words $(LAMBDA_NAMES)) functions ($(LAMBDA_GOOS)/$(LAMBDA_GOARCH)) in $$out in $$(( ($$(date +%s%N) - start) / 1000000 )) ms"
+	echo "build-lambdas: $(words $(LAMBDA_NAMES)) functions ($(LAMBDA_GOOS)/$(1)) in $$out in $$(( ($$(date +%s%N) - start) / 1000000 )) ms"
+endef
 
 # --- CDK ---------------------------------------------------------------------
 
@@ -51,15 +56,21 @@ CDK_OUTPUTS := build/cdk-outputs-$(STAGE).json
 # The CLI lives in the cache, not in the repository: no node_modules here.
 $(CDK) $(CDKLOCAL):
 	@mkdir -p "$(CDK_PREFIX)" "$(DESKLINE_CACHE_DIR)/cdk-home"
-	npm install --prefix "$(CDK_PREFIX)" --no-audit --no-fund --no-update-notifier --loglevel=error \
+	npm install --prefix "$(CDK_PREFIX)" --save-exact --no-audit --no-fund --no-update-notifier --loglevel=error \
 	  aws-cdk@$(CDK_VERSION) aws-cdk-local@$(CDKLOCAL_VERSION)
 
 cdk-cli: $(CDK) ## install the pinned CDK CLI and cdklocal into the cache (npm)
 
-synth: build-lambdas $(CDK) ## synthesize the CloudFormation template offline into cdk.out/ (STAGE=dev|prod)
+synth: build-lambdas $(CDK) ## synthesize the CloudFormation templates offline into cdk.out/ (STAGE=dev|prod)
 	@start=$$(date +%s%N); $(CDK_ENV) $(CDK) synth $(CDK_FLAGS) --quiet && \
-	t=cdk.out/Deskline-$(STAGE).template.json && \
-	echo "synth: $$t: $$(wc -c <"$$t") bytes, $$(grep -c '"Type": "AWS::\|"Type": "Custom::' "$$t") resources, $$(( ($$(date +%s%N) - start) / 1000000 )) ms"
+	echo "synth: $$(node -e "$$SYNTH_REPORT" $(STAGE)), $$(( ($$(date +%s%N) - start) / 1000000 )) ms"
+
+# Sums the resources and bytes of the stage's template and its nested ones.
+export SYNTH_REPORT := const fs = require("fs"), st = process.argv[1]; let n = 0, b = 0, f = 0; \
+  for (const x of fs.readdirSync("cdk.out")) { \
+    if (x !== "Deskline-" + st + ".template.json" && !(x.startsWith("Deskline" + st) && x.endsWith(".nested.template.json"))) continue; \
+    const t = JSON.parse(fs.readFileSync("cdk.out/" + x)); n += Object.keys(t.Resources || {}).length; b += fs.statSync("cdk.out/" + x).size; f++; } \
+  console.log("cdk.out/Deskline-" + st + ".template.json and " + (f - 1) + " nested templates: " + n + " resources, " + b + " bytes");
 
 define CDK_NEEDS
 	@if [ -z "$${AWS_PROFILE:-}$${AWS_ACCESS_KEY_ID:-}$${AWS_WEB_IDENTITY_TOKEN_FILE:-}" ] && \
@@ -98,37 +109,55 @@ seed-admin-aws: ## create the first admin in the deployed table: make seed-admin
 	echo "seed-admin-aws: table $$table"; \
 	DESKLINE_DYNAMODB_ENDPOINT= DESKLINE_TABLE="$$table" $(GO) run ./localstack/cmd/seed-admin
 
-# Infra tests: their own module; they synthesize with dummy assets, so they
-# need no Lambda build.
-infra-test: ## CDK assertions on the synthesized template
-	cd infra && JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(GO) test -count=1 ./...
+# Infra tests: their own module (infra/go.work adds the root module, so a
+# new root dependency needs no edit in infra/go.mod). They synthesize with
+# dummy assets, so they need no Lambda build; TestCdklocalSynth runs the
+# cdklocal CLI (installed into the cache by cdk-cli).
+infra-test: $(CDK) ## CDK assertions on the synthesized templates, and cdklocal synth
+	cd infra && DESKLINE_CDKLOCAL="$(CDKLOCAL)" CDK_HOME="$(DESKLINE_CACHE_DIR)/cdk-home" \
+	  JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(GO) test -count=1 ./...
 
 # --- LocalStack (needs Docker) -----------------------------------------------
 
-LOCALSTACK_COMPOSE := docker compose -f localstack/docker-compose.yml
+# Compose v2 (docker compose) or the older docker-compose.
+COMPOSE_SH := compose() { if docker compose version >/dev/null 2>&1; then docker compose -f localstack/docker-compose.yml "$$@"; \
+  elif command -v docker-compose >/dev/null; then docker-compose -f localstack/docker-compose.yml "$$@"; \
+  else echo "LocalStack needs Docker Compose (docker compose or docker-compose)"; return 1; fi; }
 
 localstack-up: ## start LocalStack in Docker (pinned 4.14.0; LOCALSTACK_IMAGE=… with LOCALSTACK_AUTH_TOKEN for current images)
-	@command -v docker >/dev/null || { echo "localstack-up needs Docker"; exit 1; }
-	$(LOCALSTACK_COMPOSE) up -d --wait
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "localstack-up needs a running Docker daemon"; exit 1; }
+	@mkdir -p "$(DESKLINE_CACHE_DIR)/localstack"
+	@$(COMPOSE_SH); LOCALSTACK_VOLUME_DIR="$(DESKLINE_CACHE_DIR)/localstack" compose up -d --wait
 	@echo "LocalStack on http://127.0.0.1:4566. Run the local cloud on it: DESKLINE_BACKEND=localstack DESKLINE_DYNAMODB_ENDPOINT=http://localhost:4566 make dev"
 
 localstack-down: ## stop LocalStack
-	$(LOCALSTACK_COMPOSE) down
+	@$(COMPOSE_SH); compose down
 
-# cdklocal points the CDK CLI at LocalStack (AWS_ENDPOINT_URL).
-CDKLOCAL_ENV := $(CDK_ENV) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=$${AWS_REGION:-us-east-1} \
-                AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://localhost:4566}
+# cdklocal points the CDK CLI at LocalStack (http://localhost:4566 unless
+# AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_S3 are both set) with test
+# credentials; it drops other AWS_* variables, so it cannot reach AWS.
+CDKLOCAL_ENV := $(CDK_ENV)
 
-deploy-local: build-lambdas $(CDKLOCAL) ## deploy the whole stack into LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN)
+# LocalStack runs Lambda containers of the host's architecture: deploy-local
+# builds for it into build/lambda-local and tells the stack so.
+HOST_GOARCH       = $(shell $(GO) env GOARCH)
+HOST_LAMBDA_ARCH  = $(if $(filter arm64,$(HOST_GOARCH)),arm64,x86_64)
+LOCAL_LAMBDA_DIR := build/lambda-local
+CDKLOCAL_FLAGS    = $(CDK_FLAGS) -c assetDir=$(LOCAL_LAMBDA_DIR) -c architecture=$(HOST_LAMBDA_ARCH)
+
+deploy-local: $(CDKLOCAL) ## deploy the whole stack into LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN)
 	@test -n "$${LOCALSTACK_AUTH_TOKEN:-}" || { echo "deploy-local needs LOCALSTACK_AUTH_TOKEN: the free LocalStack has no API Gateway v2."; \
-	  echo "Without a token use: make localstack-up, then DESKLINE_BACKEND=localstack make dev"; exit 1; }
-	$(CDKLOCAL_ENV) $(CDKLOCAL) bootstrap $(CDK_FLAGS)
-	$(CDKLOCAL_ENV) $(CDKLOCAL) deploy $(CDK_FLAGS) --require-approval never --outputs-file build/cdk-outputs-local.json
+	  echo "Without a token use: make localstack-up, then DESKLINE_BACKEND=localstack DESKLINE_DYNAMODB_ENDPOINT=http://localhost:4566 make dev"; exit 1; }
+	$(call BUILD_LAMBDAS,$(HOST_GOARCH),$(LOCAL_LAMBDA_DIR))
+	$(CDKLOCAL_ENV) $(CDKLOCAL) bootstrap $(CDKLOCAL_FLAGS)
+	@mkdir -p build
+	$(CDKLOCAL_ENV) $(CDKLOCAL) deploy $(CDKLOCAL_FLAGS) --require-approval never --outputs-file build/cdk-outputs-local.json
 
-synth-local: build-lambdas $(CDKLOCAL) ## cdklocal synth (what deploy-local deploys), offline
-	$(CDKLOCAL_ENV) $(CDKLOCAL) synth $(CDK_FLAGS) --quiet -o build/cdk.out.local
+synth-local: $(CDKLOCAL) ## cdklocal synth of what deploy-local deploys, offline, into build/cdk.out.local
+	$(call BUILD_LAMBDAS,$(HOST_GOARCH),$(LOCAL_LAMBDA_DIR))
+	$(CDKLOCAL_ENV) $(CDKLOCAL) synth $(CDKLOCAL_FLAGS) --quiet -o build/cdk.out.local
 
 # --- Real binaries through the Lambda Runtime Interface Emulator -------------
 
 lambda-smoke: ## build every function for this machine and invoke each once through aws-lambda-rie
-	$(GO) run ./localstack/cmd/lambda-smoke
+	$(GO) run ./localstack/cmd/lambda-smoke $(if $(FN),-run '$(FN)')

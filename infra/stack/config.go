@@ -32,6 +32,9 @@ const (
 	CtxPublicURL   = "publicUrl"   // web client base URL (DESKLINE_PUBLIC_URL)
 	CtxCorsOrigins = "corsOrigins" // list, or comma-separated string
 	CtxAlarmEmail  = "alarmEmail"  // optional: subscribe to the alarm topic
+	// CtxArchitecture is arm64 (AWS) or x86_64 (deploy-local on an x86
+	// machine, where LocalStack runs Lambda containers of the host's kind).
+	CtxArchitecture = "architecture"
 )
 
 // Environment variables the stack sets beyond shared/app's. app.go does not
@@ -50,6 +53,8 @@ type Config struct {
 	PublicURL   string
 	CorsOrigins []string
 	AlarmEmail  string
+	// Architecture is "arm64" or "x86_64".
+	Architecture string
 }
 
 // stageSettings are the per-stage knobs.
@@ -80,7 +85,10 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	}
 	c := Config{
 		Stage: str(CtxStage), AssetDir: str(CtxAssetDir), MailFrom: str(CtxMailFrom),
-		PublicURL: str(CtxPublicURL), AlarmEmail: str(CtxAlarmEmail),
+		PublicURL: str(CtxPublicURL), AlarmEmail: str(CtxAlarmEmail), Architecture: str(CtxArchitecture),
+	}
+	if c.Architecture == "" {
+		c.Architecture = "arm64"
 	}
 	if c.Stage == "" {
 		c.Stage = StageDev
@@ -112,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if c.MailFrom == "" || !strings.Contains(c.MailFrom, "@") {
 		return fmt.Errorf("context %q must be the SES sender address, got %q", CtxMailFrom, c.MailFrom)
+	}
+	if c.Architecture != "arm64" && c.Architecture != "x86_64" {
+		return fmt.Errorf("context %q must be arm64 or x86_64, got %q", CtxArchitecture, c.Architecture)
 	}
 	if len(c.CorsOrigins) == 0 {
 		return fmt.Errorf("context %q must list at least one origin", CtxCorsOrigins)

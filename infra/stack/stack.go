@@ -108,8 +108,13 @@ type Deskline struct {
 	HTTPAPI   awsapigatewayv2.HttpApi
 	WSAPI     awsapigatewayv2.WebSocketApi // nil without WebSocket functions
 	Functions map[string]awslambda.Function
-	roles     map[string]*sharedRole
-	logs      awslogs.LogGroup
+	// Nested holds the nested stacks of HTTP routes, one per path family
+	// (/api/<family>/...), so the stack stays under CloudFormation's 500
+	// resources however many routes there are.
+	Nested map[string]awscdk.NestedStack
+	roles  map[string]*sharedRole
+	logs   awslogs.LogGroup
+	topic  awssns.Topic
 }
 
 // New builds the stack. It panics with a clear message on an inconsistent
@@ -129,7 +134,7 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	awscdk.Tags_Of(stack).Add(jsii.String("project"), jsii.String("deskline"), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
-	d := &Deskline{Stack: stack, Functions: map[string]awslambda.Function{}}
+	d := &Deskline{Stack: stack, Functions: map[string]awslambda.Function{}, Nested: map[string]awscdk.NestedStack{}}
 
 	d.Table = newTable(stack, cfg, removal)
 	d.Bucket = newBucket(stack, cfg, removal)
@@ -146,17 +151,8 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 	if cfg.AlarmEmail != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmail), nil))
 	}
-	alarm := func(id string, metric awscloudwatch.IMetric, threshold float64, what string) {
-		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
-			Metric:             metric,
-			Threshold:          jsii.Number(threshold),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription:   jsii.String(what),
-		})
-		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
-	}
+	d.topic = topic
+	alarm := d.alarm(stack)
 
 	// One log group for every function: Lambda names each stream
 	// YYYY/MM/DD/<function>[version][instance] in a shared group, and one
@@ -170,15 +166,18 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 	d.roles = d.newRoles(stack, cfg, specs)
 	var authorizerFn awslambda.Function
 	for _, f := range specs {
-		fn := d.newFunction(stack, cfg, st, removal, f)
+		scope := constructs.Construct(stack)
+		if f.kind == kindHTTP {
+			scope = d.nested(stack, cfg, family(f.route.Path))
+		}
+		fn := d.newFunction(scope, cfg, st, removal, f)
 		d.Functions[f.name] = fn
 		if f.kind == routes.KindAuthorizer {
 			authorizerFn = fn
 		}
-		// One alarm per function on errors plus throttles keeps the stack
-		// well under CloudFormation's 500 resources as routes grow.
+		// One alarm per function on errors plus throttles.
 		period := awscdk.Duration_Minutes(jsii.Number(5))
-		alarm(pascal(f.name)+"Alarm", awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		d.alarm(scope)(pascal(f.name)+"Alarm", awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 			Expression: jsii.String("errors + throttles"),
 			UsingMetrics: &map[string]awscloudwatch.IMetric{
 				"errors":    fn.MetricErrors(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}),
@@ -192,27 +191,46 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 	// HTTP API: one Lambda integration per route; the authorizer on every
 	// non-public route.
 	d.HTTPAPI = newHTTPAPI(stack, cfg, st, spec)
-	httpAuth := awsapigatewayv2authorizers.NewHttpLambdaAuthorizer(jsii.String("HttpAuthorizer"), authorizerFn,
-		&awsapigatewayv2authorizers.HttpLambdaAuthorizerProps{
-			AuthorizerName: jsii.String("deskline-" + cfg.Stage),
-			ResponseTypes:  &[]awsapigatewayv2authorizers.HttpLambdaResponseType{awsapigatewayv2authorizers.HttpLambdaResponseType_SIMPLE},
-			// No caching: logout must revoke a session at once. Without
-			// caching, no identity source is needed either, and a request
-			// without a token still reaches the authorizer, which denies it.
-			ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(0)),
-			IdentitySource:  &[]*string{},
-		})
+	// The authorizer lives in this stack; routes in the nested stacks refer
+	// to it by id.
+	httpAuth := awsapigatewayv2.NewHttpAuthorizer(stack, jsii.String("HttpAuthorizer"), &awsapigatewayv2.HttpAuthorizerProps{
+		HttpApi:               d.HTTPAPI,
+		Type:                  awsapigatewayv2.HttpAuthorizerType_LAMBDA,
+		AuthorizerName:        jsii.String("deskline-" + cfg.Stage),
+		AuthorizerUri:         jsii.String("arn:" + *awscdk.Aws_PARTITION() + ":apigateway:" + *awscdk.Aws_REGION() + ":lambda:path/2015-03-31/functions/" + *authorizerFn.FunctionArn() + "/invocations"),
+		EnableSimpleResponses: jsii.Bool(true),
+		PayloadFormatVersion:  awsapigatewayv2.AuthorizerPayloadVersion_VERSION_2_0,
+		// No caching: logout must revoke a session at once. Without
+		// caching, no identity source is needed either, and a request
+		// without a token still reaches the authorizer.
+		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(0)),
+		IdentitySource:  &[]*string{},
+	})
+	authorizerFn.AddPermission(jsii.String("HttpAuthorizerInvoke"), &awslambda.Permission{
+		Principal: awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
+		SourceArn: stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("execute-api"), Resource: d.HTTPAPI.ApiId(),
+			ResourceName: jsii.String("authorizers/" + *httpAuth.AuthorizerId()),
+		}),
+	})
+	routeAuth := map[string]awsapigatewayv2.IHttpRouteAuthorizer{}
 	for _, f := range specs {
 		if f.kind != kindHTTP {
 			continue
 		}
+		fam := family(f.route.Path)
+		scope := d.nested(stack, cfg, fam)
 		var auth awsapigatewayv2.IHttpRouteAuthorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
 		if !f.route.Access.Public {
-			auth = httpAuth
+			if routeAuth[fam] == nil {
+				routeAuth[fam] = awsapigatewayv2.HttpAuthorizer_FromHttpAuthorizerAttributes(scope, jsii.String("Authorizer"),
+					&awsapigatewayv2.HttpAuthorizerAttributes{AuthorizerId: httpAuth.AuthorizerId(), AuthorizerType: jsii.String("CUSTOM")})
+			}
+			auth = routeAuth[fam]
 		}
-		d.HTTPAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path:    jsii.String(f.route.Path),
-			Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(strings.ToUpper(f.route.Method))},
+		awsapigatewayv2.NewHttpRoute(scope, jsii.String(pascal(f.name)+"Route"), &awsapigatewayv2.HttpRouteProps{
+			HttpApi:  d.HTTPAPI,
+			RouteKey: awsapigatewayv2.HttpRouteKey_With(jsii.String(f.route.Path), awsapigatewayv2.HttpMethod(strings.ToUpper(f.route.Method))),
 			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(pascal(f.name)+"Integration"), d.Functions[f.name],
 				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0()}),
 			Authorizer: auth,
@@ -456,6 +474,53 @@ func (d *Deskline) newWebSocketAPI(stack awscdk.Stack, cfg Config, st stageSetti
 
 type alarmFunc func(id string, metric awscloudwatch.IMetric, threshold float64, what string)
 
+// alarm returns a function that adds an alarm to scope, notifying the
+// alarm topic.
+func (d *Deskline) alarm(scope constructs.Construct) alarmFunc {
+	return func(id string, metric awscloudwatch.IMetric, threshold float64, what string) {
+		a := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+			Metric:             metric,
+			Threshold:          jsii.Number(threshold),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			AlarmDescription:   jsii.String(what),
+		})
+		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(d.topic))
+	}
+}
+
+// nested returns the nested stack of a family of HTTP routes.
+func (d *Deskline) nested(stack awscdk.Stack, cfg Config, fam string) awscdk.NestedStack {
+	if n, ok := d.Nested[fam]; ok {
+		return n
+	}
+	n := awscdk.NewNestedStack(stack, jsii.String("Routes"+pascal(fam)), &awscdk.NestedStackProps{
+		Description: jsii.String("Deskline " + cfg.Stage + ": the /api/" + fam + " routes"),
+	})
+	d.Nested[fam] = n
+	return n
+}
+
+// family is a route's path family: "tickets" for /api/tickets/{id}. Each
+// family is one nested stack. (A function whose route changes family moves
+// to another nested stack: deploy its removal first, since function names
+// are fixed.)
+func family(path string) string {
+	p := strings.TrimPrefix(strings.TrimPrefix(path, "/"), "api/")
+	seg, _, _ := strings.Cut(p, "/")
+	seg = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, seg)
+	if strings.Trim(seg, "-") == "" {
+		return "root"
+	}
+	return seg
+}
+
 func newDLQ(stack awscdk.Stack, name string, removal awscdk.RemovalPolicy, alarm alarmFunc, what string) awssqs.Queue {
 	q := awssqs.NewQueue(stack, jsii.String(pascal(name)+"Dlq"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
@@ -514,7 +579,7 @@ func (d *Deskline) addS3Trigger(stack awscdk.Stack, f fnSpec, fn awslambda.Funct
 
 // newFunction builds one function with its log group and least-privilege
 // permissions.
-func (d *Deskline) newFunction(stack awscdk.Stack, cfg Config, st stageSettings, removal awscdk.RemovalPolicy, f fnSpec) awslambda.Function {
+func (d *Deskline) newFunction(scope constructs.Construct, cfg Config, st stageSettings, removal awscdk.RemovalPolicy, f fnSpec) awslambda.Function {
 	name := FunctionName(cfg.Stage, f.name)
 	env := map[string]*string{
 		app.EnvStage:     jsii.String(cfg.Stage),
@@ -533,11 +598,11 @@ func (d *Deskline) newFunction(stack awscdk.Stack, cfg Config, st stageSettings,
 	if f.kind == kindHTTP {
 		desc = f.route.Method + " " + f.route.Path
 	}
-	fn := awslambda.NewFunction(stack, jsii.String(pascal(f.name)), &awslambda.FunctionProps{
+	fn := awslambda.NewFunction(scope, jsii.String(pascal(f.name)), &awslambda.FunctionProps{
 		FunctionName:  jsii.String(name),
 		Description:   jsii.String("Deskline " + desc),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:  awslambda.Architecture_ARM_64(),
+		Architecture:  architecture(cfg.Architecture),
 		Handler:       jsii.String("bootstrap"),
 		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.AssetDir, f.name)), nil),
 		MemorySize:    jsii.Number(mem),
@@ -644,6 +709,13 @@ func (d *Deskline) newRoles(stack awscdk.Stack, cfg Config, specs []fnSpec) map[
 		roles[k] = &sharedRole{role: role}
 	}
 	return roles
+}
+
+func architecture(a string) awslambda.Architecture {
+	if a == "x86_64" {
+		return awslambda.Architecture_X86_64()
+	}
+	return awslambda.Architecture_ARM_64()
 }
 
 // pascal turns "users-list" into "UsersList" for construct ids.

@@ -34,6 +34,10 @@ var (
 	adminNew = cells{201, 403, 403, 403, 403, 401}
 	// sameDept: readable by admins and department A's people only.
 	sameDept = cells{200, 200, 404, 200, 404, 401}
+	// deptAnalytics: department A's analytics: admins and A's head only.
+	deptAnalytics = cells{200, 200, 404, 403, 403, 401}
+	// userAnalytics: empA's analytics: admins, A's head and empA.
+	userAnalytics = cells{200, 200, 404, 200, 404, 401}
 )
 
 // authzTable has one row per route. Department A is the "same" department of
@@ -155,6 +159,48 @@ var authzTable = []authzRow{
 		headAWritesToEveryone(w)
 		return "PUT", "/api/messages/" + w.headAID + "/read", nil
 	}, cells{200, 404, 200, 200, 200, 401}}, // headA has no conversation with itself
+
+	// Analytics: admins everything; heads their department (another one in
+	// the path is 404, as a filter 403) and its people; everyone themself.
+	{"analytics-tickets", static("GET", "/api/analytics/tickets", nil), cells{200, 200, 200, 403, 403, 401}},
+	{"analytics-department-metrics", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/department/" + w.deptA + "/metrics", nil
+	}, deptAnalytics},
+	{"analytics-department-metrics-export", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/department/" + w.deptA + "/metrics/export", nil
+	}, deptAnalytics},
+	{"analytics-department-analytics", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/department/" + w.deptA + "/analytics", nil
+	}, deptAnalytics},
+	{"analytics-department-trends", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/department/" + w.deptA + "/trends?period=weekly", nil
+	}, deptAnalytics},
+	{"analytics-user-performance", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/user/" + w.empAID + "/performance", nil
+	}, userAnalytics},
+	{"analytics-user-performance-export", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/user/" + w.empAID + "/performance/export", nil
+	}, userAnalytics},
+	{"analytics-user-activity", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/user/" + w.empAID + "/activity", nil
+	}, userAnalytics},
+	{"analytics-task-distribution", static("GET", "/api/analytics/dashboard/task-distribution", nil), cells{200, 200, 200, 403, 403, 401}},
+	{"analytics-performance-trends", static("GET", "/api/analytics/dashboard/performance-trends?period=monthly", nil), cells{200, 200, 200, 403, 403, 401}},
+	{"analytics-priority-metrics", static("GET", "/api/analytics/dashboard/priority-metrics", nil), cells{200, 200, 200, 403, 403, 401}},
+	{"analytics-department-comparison", static("GET", "/api/analytics/dashboard/department-comparison", nil), adminOK},
+	{"analytics-reports-create", static("POST", "/api/analytics/reports", map[string]any{"name": "Weekly", "type": "task"}), adminNew},
+	{"analytics-reports-list", static("GET", "/api/analytics/reports", nil), adminOK},
+	{"analytics-reports-get", func(w *world) (string, string, any) { return "GET", "/api/analytics/reports/" + w.report(), nil }, adminOK},
+	{"analytics-reports-update", func(w *world) (string, string, any) {
+		return "PUT", "/api/analytics/reports/" + w.report(), map[string]any{"isActive": false}
+	}, adminOK},
+	{"analytics-reports-delete", func(w *world) (string, string, any) { return "DELETE", "/api/analytics/reports/" + w.report(), nil }, adminOK},
+	{"analytics-reports-export", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/reports/" + w.report() + "/export", nil
+	}, adminOK},
+	{"analytics-reports-schedule", func(w *world) (string, string, any) {
+		return "PUT", "/api/analytics/reports/" + w.report() + "/schedule", map[string]any{"cron": "0 8 * * 1", "recipientEmail": "lead@test.local"}
+	}, adminOK},
 }
 
 func TestAuthorizationTableCoversEveryRoute(t *testing.T) {

@@ -47,6 +47,10 @@ type Options struct {
 	// StreamStateDir keeps the stream pump's checkpoints and failed batches
 	// (so a restart resumes where it stopped); "" keeps them in memory.
 	StreamStateDir string
+	// S3Endpoint, when set, is used instead of starting versitygw (see
+	// s3.go); S3DataDir keeps versitygw's buckets, "" a temporary directory.
+	S3Endpoint string
+	S3DataDir  string
 }
 
 // Cloud is a running local cloud.
@@ -69,6 +73,7 @@ type Cloud struct {
 	serving  sync.WaitGroup
 	stopPump context.CancelFunc
 	pumpDone chan struct{}
+	s3       *s3Side
 }
 
 // Start brings the local cloud up: DynamoDB Local (unless an endpoint is
@@ -108,6 +113,9 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 	if err := dynamo.EnsureTable(ctx, db, o.Config.Table); err != nil {
 		return err
 	}
+	if err := c.startS3(ctx, &o); err != nil {
+		return err
+	}
 	// Listen first: the notifier's @connections client needs the WebSocket
 	// API's address.
 	httpLn, err := net.Listen("tcp", o.HTTPAddr)
@@ -121,7 +129,7 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 	}
 	c.HTTPURL, c.WSURL = "http://"+httpLn.Addr().String(), "ws://"+wsLn.Addr().String()
 	c.ConnectionsURL = "http://" + wsLn.Addr().String()
-	c.App, err = app.New(o.Config, app.Deps{DynamoDB: db, Connections: connectionsClient(c.ConnectionsURL), Clock: o.Clock, Log: o.Log})
+	c.App, err = app.New(o.Config, app.Deps{DynamoDB: db, Connections: connectionsClient(c.ConnectionsURL), Clock: o.Clock, Log: o.Log, S3: c.s3.client})
 	if err != nil {
 		httpLn.Close()
 		wsLn.Close()
@@ -155,6 +163,9 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 	c.WS = gateway.NewWebSocketAPI(wsRoutes, c.App.Authorizer.WebSocket, o.Log)
 	c.serve(httpLn, gateway.NewHTTPAPI(rs, c.App.Authorizer.HTTP, webHandler(c.WSURL), o.Log), o.Log)
 	c.serve(wsLn, c.WS, o.Log)
+	if err := c.s3.attach(c.App); err != nil {
+		return err
+	}
 	return c.startPump(o, db)
 }
 
@@ -227,6 +238,8 @@ func (c *Cloud) Close() error {
 	}
 	c.serving.Wait()
 	c.servers = nil
+	errs = append(errs, c.s3.stop())
+	c.s3 = nil
 	if c.ddb != nil {
 		errs = append(errs, c.ddb.Stop())
 		c.ddb = nil

@@ -52,6 +52,12 @@ type Activity struct {
 // Key returns the entry's key.
 func (a *Activity) Key() ActivityKey { return ActivityKey{UserID: a.UserID, SK: a.ID} }
 
+// valueFields are the fields whose old and new values an activity entry
+// repeats: short, coded values. Free text (titles, descriptions, comments,
+// tags) stays in the item's history, where its access rules apply.
+var valueFields = []string{"status", "priority", "category", "department_id", "departmentId", "assigned_to", "assignedToId",
+	"due_date", "dueDate", "progress"}
+
 // ActivityOf turns a history item into an activity entry; false when the
 // item has no actor (a comment deletion records none).
 func ActivityOf(r HistoryRow) (Activity, bool) {
@@ -60,10 +66,14 @@ func ActivityOf(r HistoryRow) (Activity, bool) {
 		return Activity{}, false
 	}
 	rest := strings.TrimPrefix(r.SK, "H#")
-	return Activity{
+	a := Activity{
 		ID: rest + "#" + e.EntityType + "#" + e.EntityID, UserID: e.ActorID, At: e.At.UTC(), Action: e.Action,
-		EntityType: e.EntityType, EntityID: e.EntityID, Field: e.Field, OldValue: e.OldValue, NewValue: e.NewValue, CommentID: e.CommentID,
-	}, true
+		EntityType: e.EntityType, EntityID: e.EntityID, Field: e.Field, CommentID: e.CommentID,
+	}
+	if e.Action == "updated" && slices.Contains(valueFields, e.Field) {
+		a.OldValue, a.NewValue = e.OldValue, e.NewValue
+	}
+	return a, true
 }
 
 // EntityState is what the aggregator remembers of one ticket or task: what

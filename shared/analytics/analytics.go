@@ -152,8 +152,7 @@ var HistBuckets = len(DurationBounds) + 1
 // BucketOf returns the histogram bucket of a duration in whole seconds
 // (bucket i holds bounds[i-1] < d ≤ bounds[i]).
 func BucketOf(secs int64) int {
-	d := time.Duration(secs) * time.Second
-	return sort.Search(len(DurationBounds), func(i int) bool { return DurationBounds[i] >= d })
+	return sort.Search(len(DurationBounds), func(i int) bool { return int64(DurationBounds[i]/time.Second) >= secs })
 }
 
 // Seconds is the whole seconds from a to b, never negative (clocks of

@@ -144,14 +144,13 @@ type Day struct {
 // Series are a scope's buckets of a range, as one Query returns them.
 type Series []Day
 
-// On returns the counters of one day (empty if none).
-func (s Series) On(day string) Counters {
+// ByDay indexes the series by day.
+func (s Series) ByDay() map[string]Counters {
+	m := make(map[string]Counters, len(s))
 	for _, d := range s {
-		if d.Day == day {
-			return d.Counters
-		}
+		m[d.Day] = d.Counters
 	}
-	return Counters{}
+	return m
 }
 
 // Sum adds the counters of the days for which keep is true (nil: all).
@@ -339,9 +338,14 @@ func (c Counters) Tasks(overdue int64) TaskSummary {
 
 // Summarize computes the statistics of the days of s for which keep is true.
 func (s Series) Summarize(today string, keep func(day string) bool) Summary {
-	c := s.Sum(keep)
+	return s.Sum(keep).Summary(s.Overdue(today, keep))
+}
+
+// Summary computes the statistics of counters; overdue comes from the
+// series (it depends on the days).
+func (c Counters) Summary(overdue int64) Summary {
 	return Summary{
-		Tickets: c.Tickets(), Tasks: c.Tasks(s.Overdue(today, keep)),
+		Tickets: c.Tickets(), Tasks: c.Tasks(overdue),
 		CommentsAdded: c[FCommentsAdded], CommentsEdited: c[FCommentsEdited], Actions: c[FActions],
 	}
 }

@@ -207,8 +207,9 @@ func f64(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func deptMetrics(deptID string, rng analytics.Range, series analytics.Series, today string) []deptMetricsRow {
 	rows := make([]deptMetricsRow, 0, rng.Days())
+	byDay := series.ByDay()
 	for _, day := range rng.EachDay() {
-		c := series.On(day)
+		c := byDay[day]
 		t := c.Tasks(0)
 		row := deptMetricsRow{
 			ID: rowID(deptID, day), DepartmentID: deptID, Date: day,
@@ -312,9 +313,13 @@ func analyticsRows(deptID string, rng analytics.Range, series analytics.Series, 
 	if scopeID == "" {
 		scopeID = string(analytics.All)
 	}
+	byDay := series.ByDay()
 	for _, day := range rng.EachDay() {
-		rows = append(rows, analyticsRow{ID: rowID(scopeID, day), DepartmentID: optional(deptID), Date: day,
-			Summary: series.Summarize(today, func(d string) bool { return d == day })})
+		c, overdue := byDay[day], int64(0)
+		if day < today {
+			overdue = c[analytics.FTaskDueOpen]
+		}
+		rows = append(rows, analyticsRow{ID: rowID(scopeID, day), DepartmentID: optional(deptID), Date: day, Summary: c.Summary(overdue)})
 	}
 	return rows
 }
@@ -409,8 +414,9 @@ func (u userPerfRow) record() []string {
 
 func userPerformance(userID string, rng analytics.Range, series analytics.Series, today string) []userPerfRow {
 	rows := make([]userPerfRow, 0, rng.Days())
+	byDay := series.ByDay()
 	for _, day := range rng.EachDay() {
-		c := series.On(day)
+		c := byDay[day]
 		row := userPerfRow{
 			ID: rowID(userID, day), UserID: userID, Date: day,
 			TasksCompleted: c[analytics.FTasksCompleted], TasksCompletedLate: c[analytics.FTasksLate],

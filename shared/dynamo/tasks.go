@@ -289,12 +289,15 @@ func (s *Store) RemoveFromGraph(ctx context.Context, deptID, taskID string) erro
 			return err
 		}
 		items := []types.TransactWriteItem{put}
+		now := str(s.clock.Now().UTC().Format(time.RFC3339Nano))
 		for _, d := range dependents {
+			// A change like any other: a new version (writers holding the
+			// old one conflict) and time (so its history entry is new).
 			items = append(items, types.TransactWriteItem{Update: &types.Update{
 				TableName: aws.String(s.table), Key: key(taskPK(d), skTask),
-				UpdateExpression:          aws.String("SET dependsOn = :deps"),
+				UpdateExpression:          aws.String("SET dependsOn = :deps, version = version + :one, updatedAt = :now"),
 				ConditionExpression:       aws.String("attribute_exists(PK)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":deps": stringList(g.Edges[d])},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":deps": stringList(g.Edges[d]), ":one": num(1), ":now": now},
 			}})
 		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})

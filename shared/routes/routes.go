@@ -127,6 +127,15 @@ var HTTP = []Route{
 	{"analytics-reports-delete", "DELETE", "/api/analytics/reports/{id}", admin, "Delete a saved report", func(s *api.Server) httpapi.Handler { return s.DeleteReport }, nil},
 	{"analytics-reports-export", "GET", "/api/analytics/reports/{id}/export", admin, "A saved report's data as CSV", func(s *api.Server) httpapi.Handler { return s.ExportReport }, nil},
 	{"analytics-reports-schedule", "PUT", "/api/analytics/reports/{id}/schedule", admin, "Set a saved report's mailing schedule", func(s *api.Server) httpapi.Handler { return s.ScheduleReport }, nil},
+	{"files-upload-ticket", "POST", "/api/files/ticket/{ticketId}", anyone, "Attach a file to a ticket: returns a presigned S3 upload", func(s *api.Server) httpapi.Handler { return s.UploadTicketFile }, []Need{NeedObjects}},
+	{"files-upload-task", "POST", "/api/files/task/{taskId}", anyone, "Attach a file to a task: returns a presigned S3 upload", func(s *api.Server) httpapi.Handler { return s.UploadTaskFile }, []Need{NeedObjects}},
+	{"files-upload-comment", "POST", "/api/files/comment/{commentId}", anyone, "Attach a file to a comment: returns a presigned S3 upload", func(s *api.Server) httpapi.Handler { return s.UploadCommentFile }, []Need{NeedObjects}},
+	{"files-list-ticket", "GET", "/api/files/ticket/{ticketId}", anyone, "A ticket's files", func(s *api.Server) httpapi.Handler { return s.ListTicketFiles }, nil},
+	{"files-list-task", "GET", "/api/files/task/{taskId}", anyone, "A task's files", func(s *api.Server) httpapi.Handler { return s.ListTaskFiles }, nil},
+	{"files-list-comment", "GET", "/api/files/comment/{commentId}", anyone, "A comment's files", func(s *api.Server) httpapi.Handler { return s.ListCommentFiles }, nil},
+	{"files-get", "GET", "/api/files/{id}", anyone, "A file's metadata and status", func(s *api.Server) httpapi.Handler { return s.GetFile }, nil},
+	{"files-download", "GET", "/api/files/{id}/download", anyone, "Download a file: redirects to a presigned S3 GET (5 minutes)", func(s *api.Server) httpapi.Handler { return s.DownloadFile }, []Need{NeedObjects}},
+	{"files-delete", "DELETE", "/api/files/{id}", anyone, "Delete a file (uploader or admin)", func(s *api.Server) httpapi.Handler { return s.DeleteFile }, []Need{NeedObjects}},
 }
 
 // Kinds of functions that are not HTTP routes.
@@ -155,12 +164,13 @@ type Function struct {
 // Functions lists the Lambda functions that are not HTTP routes.
 var Functions = []Function{
 	{Name: "authorizer", Kind: KindAuthorizer, Writes: false},
-	{Name: "stream-projector", Kind: KindStream, ItemTypes: projector.ItemTypes, Writes: true},
+	{Name: "stream-projector", Kind: KindStream, ItemTypes: projector.ItemTypes, Writes: true, Needs: []Need{NeedObjects}},
 	{Name: "stream-notifier", Kind: KindStream, ItemTypes: notifier.ItemTypes, Writes: true, Needs: []Need{NeedPostWS}},
 	{Name: "ws-connect", Kind: KindWebSocket, RouteKey: "$connect", Writes: true},
 	{Name: "ws-disconnect", Kind: KindWebSocket, RouteKey: "$disconnect", Writes: true},
 	{Name: "ws-default", Kind: KindWebSocket, RouteKey: "$default", Writes: true},
 	{Name: "analytics-rebuild", Kind: KindTask, Writes: true},
+	{Name: "upload-validator", Kind: KindS3, Writes: true, Needs: []Need{NeedObjects}},
 }
 
 // Names returns every function's name: the HTTP routes', then the others'.

@@ -66,10 +66,14 @@ func (v *Validator) Handle(ctx context.Context, ev events.S3Event) error {
 			v.log.WarnContext(ctx, "upload validator: event of another bucket", slog.String("bucket", r.S3.Bucket.Name))
 			continue
 		}
-		// S3 event keys are URL-encoded, spaces as "+".
-		key, err := url.QueryUnescape(r.S3.Object.Key)
-		if err != nil {
-			key = r.S3.Object.Key
+		// S3 event keys are URL-encoded, spaces as "+"; the Lambda runtime's
+		// decoding fills URLDecodedKey.
+		key := r.S3.Object.URLDecodedKey
+		if key == "" {
+			var err error
+			if key, err = url.QueryUnescape(r.S3.Object.Key); err != nil {
+				key = r.S3.Object.Key
+			}
 		}
 		out, reason, err := v.Validate(ctx, key)
 		if err != nil {

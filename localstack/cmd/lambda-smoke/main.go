@@ -52,6 +52,7 @@ import (
 	"github.com/deskline/deskline/localstack/ddblocal"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/dynamo"
+	"github.com/deskline/deskline/shared/httpapi"
 	"github.com/deskline/deskline/shared/routes"
 )
 
@@ -230,9 +231,10 @@ func build(out string, fns []function) error {
 	return cmd.Run()
 }
 
+// goTool is the go command: $GO when set (as make sets it), else go.
 func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
+	if g := os.Getenv("GO"); g != "" {
+		return g
 	}
 	return "go"
 }
@@ -408,12 +410,17 @@ func checkResponse(kind string, body []byte) (string, error) {
 		return status, nil
 	case routes.KindAuthorizer:
 		var resp struct {
-			IsAuthorized *bool `json:"isAuthorized"`
+			IsAuthorized *bool          `json:"isAuthorized"`
+			Context      map[string]any `json:"context"`
 		}
 		if err := json.Unmarshal(body, &resp); err != nil || resp.IsAuthorized == nil {
 			return "", fmt.Errorf("not a simple authorizer response: %s", truncate(body))
 		}
-		return fmt.Sprintf("isAuthorized=%v", *resp.IsAuthorized), nil
+		status := fmt.Sprintf("isAuthorized=%v", *resp.IsAuthorized)
+		if e, ok := resp.Context[httpapi.CtxAuthError]; ok {
+			status += fmt.Sprintf(" %s=%q", httpapi.CtxAuthError, e)
+		}
+		return status, nil
 	case routes.KindStream:
 		var resp struct {
 			BatchItemFailures *[]struct {

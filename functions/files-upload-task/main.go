@@ -1,0 +1,9 @@
+// Command files-upload-task is the Lambda behind POST /api/files/task/{taskId}.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/deskline/deskline/functions/internal/boot"
+)
+
+func main() { lambda.Start(boot.HTTP("files-upload-task")) }
