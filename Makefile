@@ -16,8 +16,9 @@ dev: ## run the whole stack locally (DynamoDB Local + HTTP API on 127.0.0.1:3000
 dev-reset: ## wipe local dev data (DESKLINE_DATA_DIR, default .data)
 	rm -rf "$${DESKLINE_DATA_DIR:-.data}"
 
-test: lint ## every test: lint, then all Go tests against DynamoDB Local
-	$(WITH_SERVICES) $(GO) test -count=1 -timeout 20m ./...
+test: lint ## every test: lint, then all Go tests against DynamoDB Local, versitygw and headless Chromium
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(WITH_SERVICES) $(GO) test -count=1 -timeout 30m ./...
 
 unit: ## unit tests only (no services; integration tests skip)
 	$(GO) test ./...

@@ -23,7 +23,10 @@ import (
 // bodiless are the POST/PUT/PATCH routes whose handlers read no body: web
 // clients send none (CONTRACT.md lists their request as "—"), so neither do
 // their events.
-var bodiless = map[string]bool{"auth-logout": true, "users-approve": true, "users-reject": true}
+var bodiless = map[string]bool{
+	"auth-logout": true, "users-approve": true, "users-reject": true,
+	"notifications-read": true, "notifications-read-all": true, "messages-read": true,
+}
 
 // The principal every protected route's event carries: an approved admin.
 const (

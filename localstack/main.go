@@ -69,6 +69,8 @@ func run(ctx context.Context) error {
 		DynamoDBPort:     port,
 		DataDir:          filepath.Join(dataDir, "dynamodb"),
 		StreamStateDir:   dataDir,
+		S3Endpoint:       os.Getenv("DESKLINE_S3_ENDPOINT"),
+		S3DataDir:        filepath.Join(dataDir, "s3"),
 		CacheDir:         ddblocal.DefaultCacheDir(),
 		Config:           cfg,
 		AdminEmail:       adminEmail,
@@ -85,10 +87,11 @@ Deskline local cloud is ready (stage %s)
   Web page        %s/  (log in, live notifications, messages)
   WebSocket API   %s?token=<token>  (@connections: %s/@connections/{id})
   DynamoDB        %s  table %q, data in %s
+  S3              %s  bucket %q (attachments)
   Admin           %s / %s  (DESKLINE_ADMIN_EMAIL / DESKLINE_ADMIN_PASSWORD)
 Press Ctrl-C to stop.
 `, cfg.Stage, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.WSURL, c.ConnectionsURL,
-		c.DynamoDBEndpoint, cfg.Table, dataDir, adminEmail, adminPassword)
+		c.DynamoDBEndpoint, cfg.Table, dataDir, c.S3Endpoint(), c.Bucket(), adminEmail, adminPassword)
 	<-ctx.Done()
 	fmt.Println("\nstopping")
 	return c.Close()

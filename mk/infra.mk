@@ -45,7 +45,7 @@ CDK        := $(CDK_PREFIX)/node_modules/.bin/cdk
 CDKLOCAL   := $(CDK_PREFIX)/node_modules/.bin/cdklocal
 STAGE      ?= dev
 # Everything the CDK CLI and jsii need to run quietly and offline.
-CDK_ENV := CDK_HOME="$(DESKLINE_CACHE_DIR)/cdk-home" CDK_DISABLE_CLI_TELEMETRY=true \
+CDK_ENV := CDK_HOME="$(DESKLINE_CACHE_DIR)/cdk-home" CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true \
            JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 \
            PATH="$(CDK_PREFIX)/node_modules/.bin:$$PATH"
 CDK_FLAGS := --no-notices -c stage=$(STAGE) $(if $(MAIL_FROM),-c mailFrom=$(MAIL_FROM)) \
@@ -54,7 +54,7 @@ CDK_FLAGS := --no-notices -c stage=$(STAGE) $(if $(MAIL_FROM),-c mailFrom=$(MAIL
 CDK_OUTPUTS := build/cdk-outputs-$(STAGE).json
 
 # The CLI lives in the cache, not in the repository: no node_modules here.
-$(CDK) $(CDKLOCAL):
+$(CDK) $(CDKLOCAL) &:
 	@mkdir -p "$(CDK_PREFIX)" "$(DESKLINE_CACHE_DIR)/cdk-home"
 	npm install --prefix "$(CDK_PREFIX)" --save-exact --no-audit --no-fund --no-update-notifier --loglevel=error \
 	  aws-cdk@$(CDK_VERSION) aws-cdk-local@$(CDKLOCAL_VERSION)

@@ -37,14 +37,6 @@ const (
 	CtxArchitecture = "architecture"
 )
 
-// Environment variables the stack sets beyond shared/app's. app.go does not
-// name these yet; they are the names proposed for the bucket and the
-// WebSocket @connections endpoint.
-const (
-	EnvBucket     = "DESKLINE_BUCKET"
-	EnvWSEndpoint = "DESKLINE_WS_ENDPOINT"
-)
-
 // Config is what varies between deployments.
 type Config struct {
 	Stage       string

@@ -257,7 +257,7 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 			if d.WSAPI == nil {
 				panic(fmt.Errorf("function %q needs %s but the route table has no WebSocket functions", f.name, routes.NeedPostWS))
 			}
-			fn.AddEnvironment(jsii.String(EnvWSEndpoint), wsStage.CallbackUrl(), nil)
+			fn.AddEnvironment(jsii.String(app.EnvConnectionsURL), wsStage.CallbackUrl(), nil)
 			if r := d.roles[roleKey(f)]; !r.wsGranted {
 				r.wsGranted = true
 				r.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -591,7 +591,7 @@ func (d *Deskline) newFunction(scope constructs.Construct, cfg Config, st stageS
 		env[app.EnvJWTSecretARN] = d.Secret.SecretArn()
 	}
 	if f.needs_(routes.NeedObjects) || f.kind == routes.KindS3 {
-		env[EnvBucket] = d.Bucket.BucketName()
+		env[app.EnvBucket] = d.Bucket.BucketName()
 	}
 	mem, timeout := sizing(f.kind)
 	desc := f.kind + " " + f.name

@@ -201,6 +201,25 @@ var authzTable = []authzRow{
 	{"analytics-reports-schedule", func(w *world) (string, string, any) {
 		return "PUT", "/api/analytics/reports/" + w.report() + "/schedule", map[string]any{"cron": "0 8 * * 1", "recipientEmail": "lead@test.local"}
 	}, adminOK},
+	{"files-upload-ticket", func(w *world) (string, string, any) {
+		return "POST", "/api/files/ticket/" + w.ticketA, map[string]any{"fileName": "a.png", "contentType": "image/png", "size": 100}
+	}, cells{201, 201, 404, 201, 404, 401}},
+	{"files-upload-task", func(w *world) (string, string, any) {
+		return "POST", "/api/files/task/" + w.taskA, map[string]any{"fileName": "a.pdf", "contentType": "application/pdf", "size": 100}
+	}, cells{201, 201, 404, 201, 404, 401}}, // empA is taskA's assignee
+	{"files-upload-comment", func(w *world) (string, string, any) {
+		return "POST", "/api/files/comment/" + w.commentA, map[string]any{"fileName": "a.txt", "contentType": "text/plain", "size": 100}
+	}, cells{201, 201, 404, 201, 404, 401}},
+	{"files-list-ticket", func(w *world) (string, string, any) { return "GET", "/api/files/ticket/" + w.ticketA, nil }, sameDept},
+	{"files-list-task", func(w *world) (string, string, any) { return "GET", "/api/files/task/" + w.taskA, nil }, sameDept},
+	{"files-list-comment", func(w *world) (string, string, any) { return "GET", "/api/files/comment/" + w.commentA, nil }, sameDept},
+	{"files-get", func(w *world) (string, string, any) { return "GET", "/api/files/" + w.availableFile(), nil }, sameDept},
+	{"files-download", func(w *world) (string, string, any) {
+		return "GET", "/api/files/" + w.availableFile() + "/download", nil
+	}, cells{302, 302, 404, 302, 404, 401}},
+	{"files-delete", func(w *world) (string, string, any) {
+		return "DELETE", "/api/files/" + w.pendingFile(w.empA, "ticket/"+w.ticketA), nil
+	}, cells{200, 403, 404, 200, 404, 401}}, // the uploader (empA) or an admin
 }
 
 func TestAuthorizationTableCoversEveryRoute(t *testing.T) {

@@ -116,7 +116,8 @@ func (c *client) do(method, path string, body any) response {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// Redirects (file downloads) are answers of the API: not followed.
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}

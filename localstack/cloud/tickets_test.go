@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -978,7 +979,17 @@ func TestTicketHistory(t *testing.T) {
 			t.Errorf("history lacks %+v\ngot %+v", we, got)
 		}
 	}
-	// Oldest first.
+	// Oldest first: the comment's entries in the order they happened, even
+	// within one second (stream times are whole seconds).
+	var commentActions []string
+	for _, h := range hist {
+		if h["commentId"] == cid {
+			commentActions = append(commentActions, h["action"].(string))
+		}
+	}
+	if want := []string{"comment_added", "comment_edited", "comment_deleted"}; !slices.Equal(commentActions, want) {
+		t.Errorf("comment history in order %v, want %v", commentActions, want)
+	}
 	for i := 1; i < len(hist); i++ {
 		a, _ := time.Parse(time.RFC3339Nano, hist[i-1]["at"].(string))
 		b, _ := time.Parse(time.RFC3339Nano, hist[i]["at"].(string))
@@ -1303,5 +1314,147 @@ func TestTicketDeleteCascade(t *testing.T) {
 	}
 	if n := len(partition(t, w, "CMT#"+otherComment)); n != 1 {
 		t.Errorf("the other ticket's comment alias: %d items", n)
+	}
+}
+
+// toStreamImage converts an item as the SDK reads it into a stream image as
+// Lambda delivers it.
+func toStreamImage(t testing.TB, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	var conv func(types.AttributeValue) events.DynamoDBAttributeValue
+	conv = func(av types.AttributeValue) events.DynamoDBAttributeValue {
+		switch v := av.(type) {
+		case *types.AttributeValueMemberS:
+			return events.NewStringAttribute(v.Value)
+		case *types.AttributeValueMemberN:
+			return events.NewNumberAttribute(v.Value)
+		case *types.AttributeValueMemberBOOL:
+			return events.NewBooleanAttribute(v.Value)
+		case *types.AttributeValueMemberNULL:
+			return events.NewNullAttribute()
+		case *types.AttributeValueMemberSS:
+			return events.NewStringSetAttribute(v.Value)
+		case *types.AttributeValueMemberL:
+			l := make([]events.DynamoDBAttributeValue, len(v.Value))
+			for i, e := range v.Value {
+				l[i] = conv(e)
+			}
+			return events.NewListAttribute(l)
+		case *types.AttributeValueMemberM:
+			m := make(map[string]events.DynamoDBAttributeValue, len(v.Value))
+			for k, e := range v.Value {
+				m[k] = conv(e)
+			}
+			return events.NewMapAttribute(m)
+		}
+		t.Fatalf("unsupported attribute value %T", av)
+		return events.DynamoDBAttributeValue{}
+	}
+	out := make(map[string]events.DynamoDBAttributeValue, len(item))
+	for k, v := range item {
+		out[k] = conv(v)
+	}
+	return out
+}
+
+// rawItem reads one item of the cloud's table.
+func rawItem(t testing.TB, w *world, pk, sk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := dynamo.LocalClient(w.cloud.DynamoDBEndpoint).GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(w.cloud.App.Config.Table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk}},
+	})
+	if err != nil || out.Item == nil {
+		t.Fatalf("get %s %s: %v (found %v)", pk, sk, err, out != nil && out.Item != nil)
+	}
+	return out.Item
+}
+
+// historyItems returns the history items of a partition, by sort key.
+func historyItems(t testing.TB, w *world, pk string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, it := range partition(t, w, pk) {
+		sk := it["SK"].(*types.AttributeValueMemberS).Value
+		if strings.HasPrefix(sk, "H#") {
+			var e map[string]any
+			if err := dynamo.UnmarshalEntity(it, &e); err != nil {
+				t.Fatal(err)
+			}
+			delete(e, "eventId") // which delivery wrote it
+			b, _ := json.Marshal(e)
+			out[sk] = string(b)
+		}
+	}
+	return out
+}
+
+// TestHistoryReplayIsIdempotent hands the projector the stream records of a
+// ticket's life again, built from the real item images, twice: the history
+// stays exactly as the first delivery wrote it.
+func TestHistoryReplayIsIdempotent(t *testing.T) {
+	w := newWorld(t)
+	tk := mustCreate(t, w.call(t, w.empA), "/api/tickets", ticketBody("", nil))
+	id := tk["id"].(string)
+	pk := "TICKET#" + id
+	v1 := rawItem(t, w, pk, "#TICKET")
+	mustPut(t, w.call(t, w.headA), "/api/tickets/"+id, map[string]any{"title": "Replayed title", "status": "in_progress", "tags": []string{"x"}})
+	v2 := rawItem(t, w, pk, "#TICKET")
+	cid := mustCreate(t, w.call(t, w.empA), "/api/tickets/"+id+"/comments", map[string]any{"content": "Once"})["id"].(string)
+	c1 := rawItem(t, w, pk, "C#"+cid)
+	mustPut(t, w.call(t, w.empA), "/api/comments/"+cid, map[string]any{"content": "Twice"})
+	c2 := rawItem(t, w, pk, "C#"+cid)
+	want(t, w.call(t, w.empA).do("DELETE", "/api/comments/"+cid, nil), 200, "delete comment")
+	waitProjected(t, w)
+
+	before := historyItems(t, w, pk)
+	if len(before) != 7 { // created, 3 fields, added, edited, deleted
+		t.Fatalf("history has %d items, want 7: %v", len(before), before)
+	}
+	var deletedAt time.Time
+	for _, h := range historyOf(t, w.call(t, w.admin), "tickets", id) {
+		if h["action"] == "comment_deleted" {
+			deletedAt, _ = time.Parse(time.RFC3339Nano, h["at"].(string))
+		}
+	}
+	rec := func(n int, name string, old, nw map[string]types.AttributeValue, at time.Time) events.DynamoDBEventRecord {
+		r := events.DynamoDBEventRecord{EventID: fmt.Sprintf("replay-%d", n), EventName: name, EventSource: "aws:dynamodb", Change: events.DynamoDBStreamRecord{
+			SequenceNumber: fmt.Sprintf("%021d", n), StreamViewType: "NEW_AND_OLD_IMAGES", ApproximateCreationDateTime: events.SecondsEpochTime{Time: at},
+		}}
+		if old != nil {
+			r.Change.OldImage = toStreamImage(t, old)
+		}
+		if nw != nil {
+			r.Change.NewImage = toStreamImage(t, nw)
+		}
+		return r
+	}
+	now := time.Now()
+	ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		rec(1, "INSERT", nil, v1, now),
+		rec(2, "MODIFY", v1, v2, now),
+		rec(3, "INSERT", nil, c1, now),
+		rec(4, "MODIFY", c1, c2, now),
+		rec(5, "REMOVE", c2, nil, deletedAt), // a redelivery carries the original's time
+	}}
+	for i := range 2 {
+		resp, err := w.cloud.App.Projector.Handle(context.Background(), ev)
+		if err != nil || len(resp.BatchItemFailures) > 0 {
+			t.Fatalf("replay %d: %v, failures %v", i, err, resp.BatchItemFailures)
+		}
+	}
+	after := historyItems(t, w, pk)
+	if len(after) != len(before) {
+		t.Errorf("after replays history has %d items, want %d", len(after), len(before))
+	}
+	for sk, e := range before {
+		if after[sk] != e {
+			t.Errorf("history item %s changed by the replay:\n%s\n%s", sk, e, after[sk])
+		}
+	}
+	for sk := range after {
+		if _, ok := before[sk]; !ok {
+			t.Errorf("replay added history item %s: %s", sk, after[sk])
+		}
 	}
 }

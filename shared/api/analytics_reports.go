@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/deskline/deskline/shared/analytics"
@@ -87,7 +88,7 @@ func (s *Server) ListReports(ctx context.Context, r *httpapi.Request) (*httpapi.
 		return nil, err
 	}
 	f := dynamo.ReportFilter{Type: r.Query.Get("type"), Limit: pg.Limit, Cursor: pg.Cursor}
-	if f.Type != "" && !contains(analytics.ReportTypes, f.Type) {
+	if f.Type != "" && !slices.Contains(analytics.ReportTypes, f.Type) {
 		return nil, deskline.Invalid("type", "Invalid report type (task, user, department or custom)")
 	}
 	if v := r.Query.Get("isActive"); v != "" {
@@ -118,15 +119,6 @@ func (s *Server) ListReports(ctx context.Context, r *httpapi.Request) (*httpapi.
 		out[i] = view{Report: rep, ReportCreator: refUser(people, rep.CreatedBy)}
 	}
 	return httpapi.List(out, page.NextCursor), nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // reportData computes a report's data and its CSV form.

@@ -276,9 +276,9 @@ func (p *Projector) comment(ctx context.Context, rec events.DynamoDBEventRecord,
 	case "REMOVE":
 		// Who deleted it is not in the image: the actor stays empty. The
 		// stream's time has whole seconds; never place the deletion before
-		// the comment's last change.
-		if at.Before(c.UpdatedAt) {
-			at = c.UpdatedAt
+		// (or at: it would sort before the edit) the comment's last change.
+		if !at.After(c.UpdatedAt) {
+			at = c.UpdatedAt.Add(time.Nanosecond)
 		}
 		e.Action, e.At, e.OldValue, e.ActorID = "comment_deleted", at, c.Content, ""
 		discrim = "c#" + c.ID + "#deleted"
