@@ -5,7 +5,7 @@ STATICCHECK_VERSION := v0.8.2
 GOBIN := $(shell $(GO) env GOPATH)/bin
 WITH_SERVICES := $(GO) run ./localstack/cmd/withservices --
 
-.PHONY: help dev dev-reset test unit lint fmt vet staticcheck bench seed-admin invoke build gen openapi
+.PHONY: help dev dev-reset test unit lint fmt vet staticcheck bench seed-admin invoke build gen analytics-rebuild
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ invoke: ## run one function's handler with an event: make invoke FN=auth-login E
 
 build: ## compile everything
 	$(GO) build ./...
+
+analytics-rebuild: ## recompute every analytics aggregate from the base items (local dev data; AWS with DESKLINE_DYNAMODB_ENDPOINT= DESKLINE_TABLE=…)
+	DESKLINE_DYNAMODB_ENDPOINT="$${DESKLINE_DYNAMODB_ENDPOINT-http://127.0.0.1:$${DESKLINE_DYNAMODB_PORT:-8000}}" $(GO) run ./localstack/cmd/analytics-rebuild
 
 gen: ## write functions/<name>/main.go for new routes
 	$(GO) run ./functions/internal/genmains

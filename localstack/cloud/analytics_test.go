@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -862,7 +863,7 @@ func TestAnalyticsQueriesPerRequest(t *testing.T) {
 	waitIdle(t, w.cloud)
 	rep := w.report()
 	counter := &countingDB{API: dynamo.LocalClient(w.cloud.DynamoDBEndpoint), calls: map[string]int{}}
-	a, err := app.New(w.cloud.App.Config, app.Deps{DynamoDB: counter})
+	a, err := app.New(w.cloud.App.Config, app.Deps{DynamoDB: counter, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package cloud_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"reflect"
@@ -71,7 +73,7 @@ func TestAnalyticsYearOfDenseBucketsIsOneQuery(t *testing.T) {
 	w := newWorld(t)
 	seedDays(t, w.store, analytics.Dept(w.deptA), analytics.MaxRangeDays)
 	counter := &countingDB{API: dynamo.LocalClient(w.cloud.DynamoDBEndpoint), calls: map[string]int{}}
-	a, err := app.New(w.cloud.App.Config, app.Deps{DynamoDB: counter})
+	a, err := app.New(w.cloud.App.Config, app.Deps{DynamoDB: counter, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,17 +128,13 @@ func install(ctx context.Context, cacheDir, bin string, logf func(string, ...any
 	return nil
 }
 
-// goTool finds the go command: on PATH, else the one that built this
-// program.
+// goTool finds the go command on PATH.
 func goTool() (string, error) {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p, nil
+	p, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is not on PATH (it installs versitygw): %w", err)
 	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-		return p, nil
-	}
-	return "", errors.New("the go command is not on PATH (it installs versitygw)")
+	return p, nil
 }
 
 // lockFile takes an exclusive flock on p, waiting while another process

@@ -455,37 +455,3 @@ type TicketCount struct {
 	Count    int                   `json:"count"`
 }
 
-// CountTickets counts the tickets matching f by status and priority,
-// reading only those two attributes of the matching index range.
-func (s *Store) CountTickets(ctx context.Context, f TicketFilter) ([]TicketCount, error) {
-	q, _, _, _ := s.ticketQuery(f)
-	q.ExpressionAttributeNames["#st"], q.ExpressionAttributeNames["#pr"] = "status", "priority"
-	q.ProjectionExpression = aws.String("#st, #pr")
-	counts := map[[2]string]int{}
-	for {
-		out, err := s.db.Query(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("count tickets: %w", err)
-		}
-		for _, it := range out.Items {
-			st, _ := it["status"].(*types.AttributeValueMemberS)
-			pr, _ := it["priority"].(*types.AttributeValueMemberS)
-			if st != nil && pr != nil {
-				counts[[2]string{st.Value, pr.Value}]++
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		q.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-	var out []TicketCount
-	for _, st := range deskline.TicketStatuses {
-		for _, pr := range deskline.Priorities {
-			if n := counts[[2]string{string(st), string(pr)}]; n > 0 {
-				out = append(out, TicketCount{Status: st, Priority: pr, Count: n})
-			}
-		}
-	}
-	return out, nil
-}

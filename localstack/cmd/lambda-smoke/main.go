@@ -16,14 +16,17 @@
 // DynamoDB: DESKLINE_TEST_DYNAMODB_ENDPOINT when set (make test's
 // withservices sets it), otherwise a DynamoDB Local started here (package
 // ddblocal). The functions get DESKLINE_STAGE=test, DESKLINE_TABLE (a fresh
-// table), DESKLINE_JWT_SECRET, AWS_ENDPOINT_URL_DYNAMODB and dummy AWS
-// credentials and region. aws-lambda-rie is taken from PATH or GOPATH/bin,
+// table), DESKLINE_JWT_SECRET, AWS_ENDPOINT_URL_DYNAMODB, DESKLINE_BUCKET
+// with AWS_ENDPOINT_URL_S3 (a stand-in on 127.0.0.1 whose bucket is empty)
+// and dummy AWS credentials and region. aws-lambda-rie is taken from PATH or GOPATH/bin,
 // and installed with `go install` when missing.
 //
 // Events: events/http/<name>.json for HTTP routes,
-// events/authorizer/request.json for the authorizer, and
-// events/<kind>/<name>.json for other kinds. A function without a sample
-// event is reported as skipped (events/events_test.go demands one per route).
+// events/authorizer/request.json for the authorizer, and for the other
+// kinds events/<kind>/<name>.json or else one of its kind (events/ws/
+// connect.json, disconnect.json, default-*.json; events/stream/*.json;
+// events/s3/*.json). A function without a sample event is reported as
+// skipped (events/events_test.go demands one per HTTP route).
 package main
 
 import (
@@ -145,7 +148,9 @@ func run() int {
 		return 1
 	}
 
-	env := functionEnv(endpoint, table)
+	s3URL, stopS3 := noObjectsS3()
+	defer stopS3()
+	env := functionEnv(endpoint, table, s3URL)
 	var results []result
 	failed := 0
 	for _, f := range fns {
@@ -190,29 +195,58 @@ func functions(only string) ([]function, error) {
 		return nil, err
 	}
 	var fns []function
-	add := func(name, kind, event string) {
+	add := func(name, kind string, events ...string) {
 		if !re.MatchString(name) {
 			return
 		}
 		if _, err := os.Stat(filepath.Join("functions", name, "main.go")); err != nil {
 			return
 		}
-		if _, err := os.Stat(event); err != nil {
-			event = ""
+		f := function{name: name, kind: kind}
+		for _, ev := range events {
+			if fileExists(ev) {
+				f.event = ev
+				break
+			}
 		}
-		fns = append(fns, function{name: name, kind: kind, event: event})
+		fns = append(fns, f)
 	}
 	for _, r := range routes.HTTP {
 		add(r.Name, kindHTTP, filepath.Join("events", "http", r.Name+".json"))
 	}
 	for _, f := range routes.Functions {
-		ev := filepath.Join("events", f.Kind, f.Name+".json")
-		if f.Kind == routes.KindAuthorizer {
-			ev = filepath.Join("events", "authorizer", "request.json")
-		}
-		add(f.Name, f.Kind, ev)
+		add(f.Name, f.Kind, eventsFor(f)...)
 	}
 	return fns, nil
+}
+
+// eventsFor lists the sample events that fit a function that is not an HTTP
+// route, best first: its own file, then one of its kind.
+func eventsFor(f routes.Function) []string {
+	own := []string{filepath.Join("events", f.Kind, f.Name+".json")}
+	switch f.Kind {
+	case routes.KindAuthorizer:
+		return []string{filepath.Join("events", "authorizer", "request.json")}
+	case routes.KindWebSocket:
+		// events/ws/connect.json, disconnect.json, default-*.json
+		key := strings.TrimPrefix(f.RouteKey, "$")
+		return append(append(own, filepath.Join("events", "ws", f.Name+".json"), filepath.Join("events", "ws", key+".json")),
+			glob(filepath.Join("events", "ws", key+"-*.json"))...)
+	case routes.KindStream:
+		// Any DynamoDB stream batch fits any consumer: it skips item
+		// types it does not handle.
+		short := strings.TrimPrefix(f.Name, "stream-")
+		return append(append(own, filepath.Join("events", "stream", short+"-batch.json")), glob(filepath.Join("events", "stream", "*.json"))...)
+	case routes.KindS3:
+		return append(own, glob(filepath.Join("events", "s3", "*.json"))...)
+	}
+	return own
+}
+
+func glob(pattern string) []string {
+	m, _ := filepath.Glob(pattern)
+	sort.Strings(m)
+	return m
 }
 
 // build compiles every function for this machine in one go build, which
@@ -269,9 +303,30 @@ func findRIE(logf func(string, ...any)) (string, error) {
 	return p, nil
 }
 
+const smokeBucket = "deskline-smoke"
+
+// noObjectsS3 serves an S3 endpoint on 127.0.0.1 whose bucket is empty:
+// every request gets S3's NoSuchKey. It lets the functions that need a
+// bucket start, and the S3 consumer see an upload that is already gone.
+func noObjectsS3() (string, func()) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "http://127.0.0.1:1", func() {}
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusNotFound)
+		if r.Method != http.MethodHead {
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Resource>%s</Resource></Error>`, r.URL.Path)
+		}
+	})}
+	go func() { _ = srv.Serve(l) }()
+	return "http://" + l.Addr().String(), func() { _ = srv.Close() }
+}
+
 // functionEnv is the functions' environment: the caller's, less any AWS
 // settings that could reach a real account, plus Deskline's test config.
-func functionEnv(endpoint, table string) []string {
+func functionEnv(endpoint, table, s3URL string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -287,14 +342,15 @@ func functionEnv(endpoint, table string) []string {
 		app.EnvTable+"="+table,
 		app.EnvJWTSecret+"="+hex.EncodeToString(secret),
 		"AWS_ENDPOINT_URL_DYNAMODB="+endpoint,
+		app.EnvBucket+"="+smokeBucket, "AWS_ENDPOINT_URL_S3="+s3URL,
 		"AWS_ACCESS_KEY_ID=smoke", "AWS_SECRET_ACCESS_KEY=smoke", "AWS_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true",
 	)
 }
 
 // invoke runs one function under the emulator and sends it its event.
-func invoke(rie, binary string, f function, env []string) result {
-	r := result{function: f}
+func invoke(rie, binary string, f function, env []string) (r result) {
+	r.function = f
 	if st, err := os.Stat(binary); err == nil {
 		r.size = st.Size()
 	} else {
@@ -382,7 +438,7 @@ func checkResponse(kind string, body []byte) (string, error) {
 		return "", fmt.Errorf("function failed: %s", truncate(body))
 	}
 	switch kind {
-	case kindHTTP:
+	case kindHTTP, routes.KindWebSocket:
 		var resp struct {
 			StatusCode int               `json:"statusCode"`
 			Headers    map[string]string `json:"headers"`
@@ -400,7 +456,7 @@ func checkResponse(kind string, body []byte) (string, error) {
 				ct = v
 			}
 		}
-		if strings.Contains(ct, "json") && resp.Body != "" && !json.Valid([]byte(resp.Body)) {
+		if kind == kindHTTP && strings.Contains(ct, "json") && resp.Body != "" && !json.Valid([]byte(resp.Body)) {
 			return "", fmt.Errorf("content-type %s but the body is not JSON: %.200s", ct, resp.Body)
 		}
 		status := strconv.Itoa(resp.StatusCode)
