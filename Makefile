@@ -8,7 +8,7 @@ WITH_SERVICES := $(GO) run ./localstack/cmd/withservices --
 .PHONY: help dev dev-reset test unit lint fmt vet staticcheck bench seed-admin invoke build gen analytics-rebuild
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 dev: ## run the whole stack locally (DynamoDB Local + HTTP API on 127.0.0.1:3000)
 	$(GO) run ./localstack
@@ -16,9 +16,9 @@ dev: ## run the whole stack locally (DynamoDB Local + HTTP API on 127.0.0.1:3000
 dev-reset: ## wipe local dev data (DESKLINE_DATA_DIR, default .data)
 	rm -rf "$${DESKLINE_DATA_DIR:-.data}"
 
-test: lint ## every test: lint, then all Go tests against DynamoDB Local, versitygw and headless Chromium
+test: lint infra-test ## every test: lint, CDK assertions, Go tests against DynamoDB Local, versitygw and headless Chromium, every real bootstrap through aws-lambda-rie
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(WITH_SERVICES) $(GO) test -count=1 -timeout 30m ./...
+	$(WITH_SERVICES) bash -c '$(GO) test -count=1 -timeout 40m ./... && $(GO) run ./localstack/cmd/lambda-smoke'
 
 unit: ## unit tests only (no services; integration tests skip)
 	$(GO) test ./...
@@ -45,7 +45,7 @@ seed-admin: ## create an approved admin: make seed-admin ADMIN_EMAIL=… ADMIN_P
 invoke: ## run one function's handler with an event: make invoke FN=auth-login EVENT=events/http/auth-login.json
 	$(GO) run ./localstack/cmd/invoke -fn "$(FN)" -event "$(EVENT)"
 
-build: ## compile everything
+build: build-lambdas ## compile everything, and every function's bootstrap for Lambda (build/lambda/<name>/bootstrap)
 	$(GO) build ./...
 
 analytics-rebuild: ## recompute every analytics aggregate from the base items (local dev data; AWS with DESKLINE_DYNAMODB_ENDPOINT= DESKLINE_TABLE=…)
@@ -53,3 +53,5 @@ analytics-rebuild: ## recompute every analytics aggregate from the base items (l
 
 gen: ## write functions/<name>/main.go for new routes
 	$(GO) run ./functions/internal/genmains
+
+include mk/*.mk

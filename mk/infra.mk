@@ -84,13 +84,15 @@ cdk-bootstrap: $(CDK) ## one-time per account/region: create the CDK bootstrap s
 	$(CDK_NEEDS)
 	$(CDK_ENV) $(CDK) bootstrap $(CDK_FLAGS)
 
-cdk-diff: build-lambdas $(CDK) ## what deploy would change (needs AWS credentials)
+cdk-diff: $(CDK) ## what deploy would change (needs AWS credentials)
 	$(CDK_NEEDS)
+	$(call BUILD_LAMBDAS,$(LAMBDA_GOARCH),$(LAMBDA_DIR))
 	$(CDK_ENV) $(CDK) diff $(CDK_FLAGS)
 
-deploy: build-lambdas $(CDK) ## deploy to AWS: make deploy STAGE=dev|prod MAIL_FROM=no-reply@your.domain (credentials, `make cdk-bootstrap` once)
+deploy: $(CDK) ## deploy to AWS: make deploy STAGE=dev|prod MAIL_FROM=no-reply@your.domain (credentials, `make cdk-bootstrap` once)
 	$(CDK_NEEDS)
 	@if [ "$(STAGE)" = prod ] && [ -z "$(MAIL_FROM)" ]; then echo "deploy: STAGE=prod needs MAIL_FROM=<SES-verified sender>"; exit 1; fi
+	$(call BUILD_LAMBDAS,$(LAMBDA_GOARCH),$(LAMBDA_DIR))
 	@echo "deploy: stage $(STAGE). Needs: AWS credentials, a one-time 'make cdk-bootstrap' in this account/region,"
 	@echo "        and an SES identity for the sender (mailFrom). Outputs go to $(CDK_OUTPUTS)."
 	@mkdir -p build

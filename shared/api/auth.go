@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -127,6 +128,9 @@ func (s *Server) Login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		return nil, httpapi.ErrNotApproved
 	}
 	sess := dynamo.Session{ID: s.IDs.NewID(deskline.PrefixSession), UserID: u.ID, CreatedAt: now}
+	if s.Tokens == nil {
+		return nil, errors.New("login: no JWT secret configured")
+	}
 	token, exp, err := s.Tokens.Issue(u.ID, sess.ID)
 	if err != nil {
 		return nil, err

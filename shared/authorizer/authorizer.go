@@ -42,6 +42,9 @@ func (a *Authorizer) Authenticate(ctx context.Context, token string) (*deskline.
 	if token == "" {
 		return nil, httpapi.ErrTokenRequired
 	}
+	if a.tokens == nil {
+		return nil, errors.New("authorizer: no JWT secret configured")
+	}
 	c, err := a.tokens.Parse(token)
 	if err != nil {
 		return nil, err
@@ -103,7 +106,6 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 
 // ErrUnauthorized is what a WebSocket authorizer returns to make API Gateway
 // answer 401 (its documented convention).
-//
 var ErrUnauthorized = errors.New("Unauthorized") // API Gateway matches this exact text
 
 // WebSocket is the authorizer of the WebSocket API's $connect. Browsers

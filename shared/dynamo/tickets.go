@@ -454,4 +454,3 @@ type TicketCount struct {
 	Priority deskline.Priority     `json:"priority"`
 	Count    int                   `json:"count"`
 }
-

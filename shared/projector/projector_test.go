@@ -400,7 +400,9 @@ func TestCommentHistory(t *testing.T) {
 	s := &fakeStore{}
 	handle(t, s, record(t, "MODIFY", comment, edited, t1), record(t, "REMOVE", edited, nil, t1.Truncate(time.Second)))
 	edit, del := s.writes[0].recs[0], s.writes[1].recs[0]
-	sk := func(r dynamo.HistoryRecord) string { return r.Entry.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + r.Discrim }
+	sk := func(r dynamo.HistoryRecord) string {
+		return r.Entry.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + r.Discrim
+	}
 	if sk(del) <= sk(edit) {
 		t.Errorf("deletion key %q sorts before edit key %q", sk(del), sk(edit))
 	}

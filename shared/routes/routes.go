@@ -4,6 +4,8 @@
 package routes
 
 import (
+	"slices"
+
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/httpapi"
@@ -32,6 +34,7 @@ const (
 	NeedSendMail Need = "ses:send"       // SES SendEmail
 	NeedObjects  Need = "s3:objects"     // read, write, delete attachment objects
 	NeedPostWS   Need = "ws:connections" // API Gateway ManageConnections
+	NeedTokens   Need = "jwt:secret"     // issues or verifies session tokens: reads the JWT secret
 )
 
 // ReadOnly reports whether the route only reads the table.
@@ -50,7 +53,7 @@ var HTTP = []Route{
 	{"openapi", "GET", "/api/openapi.json", open, "This API's OpenAPI 3.1 document", func(s *api.Server) httpapi.Handler { return OpenAPIHandler }, nil},
 
 	{"auth-register", "POST", "/api/auth/register", open, "Register an account (pending until approved)", func(s *api.Server) httpapi.Handler { return s.Register }, nil},
-	{"auth-login", "POST", "/api/auth/login", open, "Log in and open a session", func(s *api.Server) httpapi.Handler { return s.Login }, nil},
+	{"auth-login", "POST", "/api/auth/login", open, "Log in and open a session", func(s *api.Server) httpapi.Handler { return s.Login }, []Need{NeedTokens}},
 	{"auth-logout", "POST", "/api/auth/logout", anyone, "End the current session", func(s *api.Server) httpapi.Handler { return s.Logout }, nil},
 	{"auth-me", "GET", "/api/auth/me", anyone, "The caller's account", func(s *api.Server) httpapi.Handler { return s.Me }, nil},
 	{"auth-profile", "GET", "/api/auth/profile", anyone, "The caller's account (FEATURES.md's path)", func(s *api.Server) httpapi.Handler { return s.Me }, nil},
@@ -163,7 +166,7 @@ type Function struct {
 
 // Functions lists the Lambda functions that are not HTTP routes.
 var Functions = []Function{
-	{Name: "authorizer", Kind: KindAuthorizer, Writes: false},
+	{Name: "authorizer", Kind: KindAuthorizer, Writes: false, Needs: []Need{NeedTokens}},
 	{Name: "stream-projector", Kind: KindStream, ItemTypes: projector.ItemTypes, Writes: true, Needs: []Need{NeedObjects}},
 	{Name: "stream-notifier", Kind: KindStream, ItemTypes: notifier.ItemTypes, Writes: true, Needs: []Need{NeedPostWS}},
 	{Name: "ws-connect", Kind: KindWebSocket, RouteKey: "$connect", Writes: true},
@@ -193,4 +196,18 @@ func ByName(name string) (Route, bool) {
 		}
 	}
 	return Route{}, false
+}
+
+// NeedsTokens reports whether the named function issues or verifies session
+// tokens, and so needs the JWT secret.
+func NeedsTokens(name string) bool {
+	if r, ok := ByName(name); ok {
+		return slices.Contains(r.Needs, NeedTokens)
+	}
+	for _, f := range Functions {
+		if f.Name == name {
+			return slices.Contains(f.Needs, NeedTokens)
+		}
+	}
+	return false
 }

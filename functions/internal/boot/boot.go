@@ -20,11 +20,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/httpapi"
+	"github.com/deskline/deskline/shared/routes"
 	"github.com/deskline/deskline/shared/wsapi"
 )
 
-// build assembles the app from the environment.
-func build() *app.App {
+// build assembles the app from the environment. The named function fails
+// its cold start when it needs the JWT secret and has none.
+func build(name string) *app.App {
 	ctx := context.Background()
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	cfg, err := app.ConfigFromEnv(os.Getenv)
@@ -41,6 +43,9 @@ func build() *app.App {
 			log.Fatalf("read jwt secret: %v", err)
 		}
 		cfg.JWTSecret = []byte(aws.ToString(out.SecretString))
+	}
+	if len(cfg.JWTSecret) == 0 && routes.NeedsTokens(name) {
+		log.Fatalf("%s needs the JWT secret: set %s or %s", name, app.EnvJWTSecret, app.EnvJWTSecretARN)
 	}
 	deps := app.Deps{
 		DynamoDB: dynamodb.NewFromConfig(awsCfg),
@@ -62,7 +67,7 @@ func build() *app.App {
 
 // HTTP returns the Lambda handler of the named HTTP route.
 func HTTP(name string) httpapi.LambdaHandler {
-	h, err := build().HTTPHandler(name)
+	h, err := build(name).HTTPHandler(name)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -71,12 +76,12 @@ func HTTP(name string) httpapi.LambdaHandler {
 
 // Authorizer returns the HTTP API's Lambda authorizer.
 func Authorizer() func(context.Context, json.RawMessage) (any, error) {
-	return build().Authorizer.Handle
+	return build("authorizer").Authorizer.Handle
 }
 
 // Stream returns the handler of the named stream consumer.
 func Stream(name string) app.StreamHandler {
-	h, err := build().StreamHandler(name)
+	h, err := build(name).StreamHandler(name)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -85,7 +90,7 @@ func Stream(name string) app.StreamHandler {
 
 // WebSocket returns the handler of the named WebSocket route function.
 func WebSocket(name string) wsapi.Handler {
-	h, err := build().WebSocketHandler(name)
+	h, err := build(name).WebSocketHandler(name)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -94,7 +99,7 @@ func WebSocket(name string) wsapi.Handler {
 
 // Task returns the handler of the named task function (see routes.KindTask).
 func Task(name string) app.TaskHandler {
-	h, err := build().TaskHandler(name)
+	h, err := build(name).TaskHandler(name)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -103,7 +108,7 @@ func Task(name string) app.TaskHandler {
 
 // S3 returns the handler of the named function S3 notifications invoke.
 func S3(name string) app.S3Handler {
-	h, err := build().S3Handler(name)
+	h, err := build(name).S3Handler(name)
 	if err != nil {
 		log.Fatal(err)
 	}
