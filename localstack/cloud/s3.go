@@ -120,7 +120,7 @@ func (c *Cloud) startS3(ctx context.Context, o *Options) error {
 	return nil
 }
 
-// attachS3 hands S3 events to the route table's S3 functions once the app
+// attach hands S3 events to the route table's S3 functions once the app
 // is built.
 func (s *s3Side) attach(a *app.App) error {
 	var hs []namedS3Handler
@@ -206,9 +206,13 @@ func (s *s3Side) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad event", http.StatusBadRequest)
 		return
 	}
-	// The test event versitygw sends at start has no records.
+	// The test event versitygw sends at start has no records. versitygw
+	// gives up on a call after 3 s without retrying, so the work goes on
+	// even if it hangs up.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	for _, rec := range msg.Records {
-		evs, err := s.events(r.Context(), rec)
+		evs, err := s.events(ctx, rec)
 		if err != nil {
 			s.log.Error("s3 event dropped", slog.String("event", rec.EventName), slog.String("error", err.Error()))
 			continue

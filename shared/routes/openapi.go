@@ -65,7 +65,7 @@ func OpenAPI() map[string]any {
 					"required": []string{"error", "code"},
 					"properties": map[string]any{
 						"error":     map[string]string{"type": "string"},
-						"code":      map[string]any{"type": "string", "enum": []string{"invalid", "unauthorized", "forbidden", "not_found", "conflict", "precondition_failed", "unprocessable", "too_many_requests", "internal"}},
+						"code":      map[string]any{"type": "string", "enum": []string{"invalid", "unauthorized", "forbidden", "not_found", "conflict", "gone", "precondition_failed", "unprocessable", "too_many_requests", "internal"}},
 						"field":     map[string]string{"type": "string"},
 						"requestId": map[string]string{"type": "string"},
 					},
@@ -94,8 +94,11 @@ func roles(a httpapi.Access) []string {
 func responses(r Route) map[string]any {
 	errRef := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]string{"$ref": "#/components/schemas/Error"}}}}
 	ok := "200"
-	if r.Method == "POST" && (slices.Contains([]string{"auth-register", "users-create", "departments-create", "comments-create"}, r.Name) || strings.HasSuffix(r.Name, "-create")) {
+	if r.Method == "POST" && (slices.Contains([]string{"auth-register", "users-create", "departments-create", "comments-create"}, r.Name) || strings.HasSuffix(r.Name, "-create") || strings.HasPrefix(r.Name, "files-upload-")) {
 		ok = "201"
+	}
+	if r.Name == "files-download" {
+		ok = "302" // to a presigned S3 GET
 	}
 	out := map[string]any{ok: map[string]any{"description": "Success", "content": map[string]any{"application/json": map[string]any{}}}, "400": errRef, "500": errRef}
 	if !r.Access.Public {
