@@ -72,7 +72,7 @@ func TestRouteTable(t *testing.T) {
 				}
 			}
 			for _, n := range r.Needs {
-				if !slices.Contains([]routes.Need{routes.NeedSendMail, routes.NeedObjects, routes.NeedPostWS}, n) {
+				if !slices.Contains([]routes.Need{routes.NeedSendMail, routes.NeedObjects, routes.NeedPostWS, routes.NeedTokens}, n) {
 					t.Errorf("unknown need %q", n)
 				}
 			}
