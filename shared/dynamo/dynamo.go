@@ -16,7 +16,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -149,4 +151,41 @@ func txError(op string, err error, byItem []error) error {
 // errStale is the conflict a version mismatch produces.
 func errStale(what string) error {
 	return deskline.Errorf(deskline.ECONFLICT, "The %s was changed by another request; reload and retry", what)
+}
+
+// filterExpr builds a Query's FilterExpression together with the attribute
+// names and values it uses.
+type filterExpr struct {
+	names  map[string]string
+	values map[string]types.AttributeValue
+	parts  []string
+}
+
+// in requires attribute attr to be one of vals; no values, no condition.
+func (f *filterExpr) in(attr string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	f.names["#"+attr] = attr
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = fmt.Sprintf(":%s%d", attr, i)
+		f.values[ph[i]] = str(v)
+	}
+	f.parts = append(f.parts, fmt.Sprintf("#%s IN (%s)", attr, strings.Join(ph, ", ")))
+}
+
+// add adds a condition with the names and values it refers to.
+func (f *filterExpr) add(cond string, names map[string]string, values map[string]types.AttributeValue) {
+	maps.Copy(f.names, names)
+	maps.Copy(f.values, values)
+	f.parts = append(f.parts, cond)
+}
+
+// apply sets the query's filter, names and values.
+func (f *filterExpr) apply(q *dynamodb.QueryInput) {
+	q.ExpressionAttributeNames, q.ExpressionAttributeValues = f.names, f.values
+	if len(f.parts) > 0 {
+		q.FilterExpression = aws.String(strings.Join(f.parts, " AND "))
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -198,60 +197,32 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) (Page[*deskline.Tas
 	if f.DepartmentID != "" {
 		idx, pkName, skName, pk = GSI1, "GSI1PK", "GSI1SK", taskDeptPK(f.DepartmentID)
 	}
-	names := map[string]string{"#pk": pkName}
-	values := map[string]types.AttributeValue{":pk": str(pk)}
-	var filters []string
-	eq := func(attr, v string) {
-		names["#"+attr] = attr
-		values[":"+attr] = str(v)
-		filters = append(filters, fmt.Sprintf("#%s = :%s", attr, attr))
-	}
-	in := func(attr string, vals []string) {
-		if len(vals) == 0 {
-			return
+	fe := &filterExpr{names: map[string]string{"#pk": pkName}, values: map[string]types.AttributeValue{":pk": str(pk)}}
+	fe.in("status", toStrings(f.Statuses))
+	fe.in("priority", toStrings(f.Priorities))
+	for attr, v := range map[string]string{"assignedToId": f.AssignedToID, "createdBy": f.CreatedBy, "ticketId": f.TicketID} {
+		if v != "" {
+			fe.in(attr, []string{v})
 		}
-		names["#"+attr] = attr
-		var ph []string
-		for i, v := range vals {
-			p := fmt.Sprintf(":%s%d", attr, i)
-			values[p] = str(v)
-			ph = append(ph, p)
-		}
-		filters = append(filters, fmt.Sprintf("#%s IN (%s)", attr, strings.Join(ph, ", ")))
-	}
-	in("status", toStrings(f.Statuses))
-	in("priority", toStrings(f.Priorities))
-	if f.AssignedToID != "" {
-		eq("assignedToId", f.AssignedToID)
-	}
-	if f.CreatedBy != "" {
-		eq("createdBy", f.CreatedBy)
-	}
-	if f.TicketID != "" {
-		eq("ticketId", f.TicketID)
 	}
 	if f.InvolvingID != "" {
-		names["#a"], names["#c"] = "assignedToId", "createdBy"
-		values[":me"] = str(f.InvolvingID)
-		filters = append(filters, "(#a = :me OR #c = :me)")
+		fe.add("(#a = :me OR #c = :me)", map[string]string{"#a": "assignedToId", "#c": "createdBy"},
+			map[string]types.AttributeValue{":me": str(f.InvolvingID)})
 	}
 	if f.OverdueAt != nil {
-		names["#due"], names["#st"] = "dueDate", "status"
-		values[":now"] = str(f.OverdueAt.UTC().Format(time.RFC3339Nano))
-		values[":done"], values[":cancelled"] = str(string(deskline.TaskCompleted)), str(string(deskline.TaskCancelled))
-		filters = append(filters, "attribute_type(#due, :S) AND #due < :now AND NOT (#st IN (:done, :cancelled))")
-		values[":S"] = str("S")
+		fe.add("attribute_type(#due, :S) AND #due < :now AND NOT (#st IN (:done, :cancelled))",
+			map[string]string{"#due": "dueDate", "#st": "status"},
+			map[string]types.AttributeValue{
+				":now": str(f.OverdueAt.UTC().Format(time.RFC3339Nano)), ":S": str("S"),
+				":done": str(string(deskline.TaskCompleted)), ":cancelled": str(string(deskline.TaskCancelled)),
+			})
 	}
 	q := &dynamodb.QueryInput{
 		TableName: aws.String(s.table), IndexName: aws.String(idx),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-		ScanIndexForward:          aws.Bool(false),
+		KeyConditionExpression: aws.String("#pk = :pk"),
+		ScanIndexForward:       aws.Bool(false),
 	}
-	if len(filters) > 0 {
-		q.FilterExpression = aws.String(strings.Join(filters, " AND "))
-	}
+	fe.apply(q)
 	return queryPage(ctx, s, q, f.Limit, f.Cursor, []string{"PK", "SK", pkName, skName}, pkName, pk, func(raw map[string]types.AttributeValue) (*deskline.Task, error) {
 		t := &deskline.Task{}
 		err := unmarshalItem(raw, &taskItem{Task: t})

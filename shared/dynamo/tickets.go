@@ -324,61 +324,38 @@ func (s *Store) ticketQuery(f TicketFilter) (*dynamodb.QueryInput, []string, str
 		names["#sk"] = skName
 		values[":lo"], values[":hi"] = str(lo), str(hi)
 	}
-	var filters []string
-	in := func(attr string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		names["#"+attr] = attr
-		var ph []string
-		for i, v := range vals {
-			p := fmt.Sprintf(":%s%d", attr, i)
-			values[p] = str(v)
-			ph = append(ph, p)
-		}
-		filters = append(filters, fmt.Sprintf("#%s IN (%s)", attr, strings.Join(ph, ", ")))
-	}
-	in("status", toStrings(f.Statuses))
-	in("priority", toStrings(f.Priorities))
-	in("category", toStrings(f.Categories))
+	fe := &filterExpr{names: names, values: values}
+	fe.in("status", toStrings(f.Statuses))
+	fe.in("priority", toStrings(f.Priorities))
+	fe.in("category", toStrings(f.Categories))
 	switch f.AssignedTo {
 	case "":
 	case "none":
-		names["#assigned_to"] = "assigned_to"
-		values[":none"] = str("")
-		filters = append(filters, "(attribute_not_exists(#assigned_to) OR #assigned_to = :none)")
+		fe.add("(attribute_not_exists(#assigned_to) OR #assigned_to = :none)",
+			map[string]string{"#assigned_to": "assigned_to"}, map[string]types.AttributeValue{":none": str("")})
 	default:
-		in("assigned_to", []string{f.AssignedTo})
+		fe.in("assigned_to", []string{f.AssignedTo})
 	}
 	if f.CreatedBy != "" {
-		in("created_by", []string{f.CreatedBy})
+		fe.in("created_by", []string{f.CreatedBy})
 	}
+	updated := map[string]string{"#updatedAt": "updatedAt"}
 	if f.UpdatedFrom != nil {
-		names["#updatedAt"] = "updatedAt"
-		values[":ufrom"] = str(f.UpdatedFrom.UTC().Format(time.RFC3339Nano))
-		filters = append(filters, "#updatedAt >= :ufrom")
+		fe.add("#updatedAt >= :ufrom", updated, map[string]types.AttributeValue{":ufrom": str(f.UpdatedFrom.UTC().Format(time.RFC3339Nano))})
 	}
 	if f.UpdatedTo != nil {
-		names["#updatedAt"] = "updatedAt"
-		values[":uto"] = str(f.UpdatedTo.UTC().Format(time.RFC3339Nano))
-		filters = append(filters, "#updatedAt <= :uto")
+		fe.add("#updatedAt <= :uto", updated, map[string]types.AttributeValue{":uto": str(f.UpdatedTo.UTC().Format(time.RFC3339Nano))})
 	}
 	for i, w := range f.Words {
-		names["#searchText"] = "searchText"
 		p := fmt.Sprintf(":w%d", i)
-		values[p] = str(w)
-		filters = append(filters, fmt.Sprintf("contains(#searchText, %s)", p))
+		fe.add(fmt.Sprintf("contains(#searchText, %s)", p), map[string]string{"#searchText": "searchText"}, map[string]types.AttributeValue{p: str(w)})
 	}
 	q := &dynamodb.QueryInput{
 		TableName: aws.String(s.table), IndexName: aws.String(idx),
-		KeyConditionExpression:    aws.String(cond),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-		ScanIndexForward:          aws.Bool(false),
+		KeyConditionExpression: aws.String(cond),
+		ScanIndexForward:       aws.Bool(false),
 	}
-	if len(filters) > 0 {
-		q.FilterExpression = aws.String(strings.Join(filters, " AND "))
-	}
+	fe.apply(q)
 	return q, []string{"PK", "SK", pkName, skName}, pkName, pk
 }
 
