@@ -103,15 +103,7 @@ func (t *Task) SetStatus(s TaskStatus, now time.Time) {
 // CanReadTask reports whether the caller may see a task: admins all; heads
 // their department's; employees the tasks they created or are assigned.
 func (p *Principal) CanReadTask(t *Task) bool {
-	switch {
-	case p.IsAdmin():
-		return true
-	case !p.InDepartment(t.DepartmentID):
-		return false
-	case p.Role == RoleDepartmentHead:
-		return true
-	}
-	return t.CreatedBy == p.UserID || t.AssignedToID == p.UserID
+	return p.involved(t.DepartmentID, t.CreatedBy, t.AssignedToID)
 }
 
 // Cycle finds a dependency cycle that adding from → to would close in graph

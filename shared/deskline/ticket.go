@@ -239,15 +239,21 @@ func (p *Principal) CanReadTicket(t *Ticket) bool {
 // admins; heads in their department; employees on tickets of their
 // department that they created or are assigned to.
 func (p *Principal) CanEditTicket(t *Ticket) bool {
+	return p.involved(t.DepartmentID, t.CreatedBy, t.AssignedTo)
+}
+
+// involved reports whether the caller works on an item of a department:
+// admins; the department's head; its people who created or are assigned it.
+func (p *Principal) involved(department, creator, assignee string) bool {
 	switch {
 	case p.IsAdmin():
 		return true
-	case !p.InDepartment(t.DepartmentID):
+	case !p.InDepartment(department):
 		return false
 	case p.Role == RoleDepartmentHead:
 		return true
 	}
-	return t.CreatedBy == p.UserID || t.AssignedTo == p.UserID
+	return creator == p.UserID || assignee == p.UserID
 }
 
 // CanTriage reports whether the caller may assign and reschedule work in a
