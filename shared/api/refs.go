@@ -1,6 +1,9 @@
 package api
 
 import (
+	"strings"
+	"time"
+
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
 )
@@ -54,4 +57,48 @@ func approvedMember(u *deskline.User, dept string) bool {
 // refPrincipal is the caller as an embedded person.
 func refPrincipal(p *deskline.Principal) *personRef {
 	return &personRef{ID: p.UserID, Username: p.Username, Email: p.Email}
+}
+
+// workFields are the planning fields tickets and tasks share: pointers to
+// the request's values (nil: unchanged) and to the entity's.
+type workFields struct {
+	title, description *string
+	priority           *deskline.Priority
+	due                *string
+	dueField           string
+}
+
+// apply validates the request's shared fields and copies them onto the
+// entity's title, description, priority and due date.
+func (in workFields) apply(title, description *string, priority *deskline.Priority, due **time.Time) error {
+	if in.title != nil {
+		if err := deskline.ValidateTitle(*in.title); err != nil {
+			return err
+		}
+		*title = strings.TrimSpace(*in.title)
+	}
+	if in.description != nil {
+		if err := deskline.ValidateDescription(*in.description); err != nil {
+			return err
+		}
+		*description = strings.TrimSpace(*in.description)
+	}
+	if in.priority != nil {
+		if err := deskline.ValidatePriority(*in.priority); err != nil {
+			return err
+		}
+		*priority = *in.priority
+	}
+	if in.due != nil {
+		if *in.due == "" {
+			*due = nil
+			return nil
+		}
+		d, err := deskline.ParseDate(in.dueField, *in.due)
+		if err != nil {
+			return err
+		}
+		*due = &d
+	}
+	return nil
 }

@@ -45,34 +45,9 @@ type taskRequest struct {
 // apply validates and copies the planning fields (everything but status,
 // progress and department) onto t.
 func (in *taskRequest) apply(t *deskline.Task) error {
-	if in.Title != nil {
-		if err := deskline.ValidateTitle(*in.Title); err != nil {
-			return err
-		}
-		t.Title = strings.TrimSpace(*in.Title)
-	}
-	if in.Description != nil {
-		if err := deskline.ValidateDescription(*in.Description); err != nil {
-			return err
-		}
-		t.Description = strings.TrimSpace(*in.Description)
-	}
-	if in.Priority != nil {
-		if err := deskline.ValidatePriority(*in.Priority); err != nil {
-			return err
-		}
-		t.Priority = *in.Priority
-	}
-	if in.DueDate != nil {
-		if *in.DueDate == "" {
-			t.DueDate = nil
-		} else {
-			due, err := deskline.ParseDate("dueDate", *in.DueDate)
-			if err != nil {
-				return err
-			}
-			t.DueDate = &due
-		}
+	shared := workFields{in.Title, in.Description, in.Priority, in.DueDate, "dueDate"}
+	if err := shared.apply(&t.Title, &t.Description, &t.Priority, &t.DueDate); err != nil {
+		return err
 	}
 	if in.AssignedToID != nil {
 		t.AssignedToID = *in.AssignedToID

@@ -55,40 +55,15 @@ func either(a, b *string) *string {
 
 // apply validates the request's content fields and copies them onto t.
 func (in *ticketRequest) apply(t *deskline.Ticket) error {
-	if in.Title != nil {
-		if err := deskline.ValidateTitle(*in.Title); err != nil {
-			return err
-		}
-		t.Title = strings.TrimSpace(*in.Title)
-	}
-	if in.Description != nil {
-		if err := deskline.ValidateDescription(*in.Description); err != nil {
-			return err
-		}
-		t.Description = strings.TrimSpace(*in.Description)
-	}
-	if in.Priority != nil {
-		if err := deskline.ValidatePriority(*in.Priority); err != nil {
-			return err
-		}
-		t.Priority = *in.Priority
+	shared := workFields{in.Title, in.Description, in.Priority, either(in.DueDate, in.DueDate2), "due_date"}
+	if err := shared.apply(&t.Title, &t.Description, &t.Priority, &t.DueDate); err != nil {
+		return err
 	}
 	if in.Category != nil {
 		if err := deskline.ValidateCategory(*in.Category); err != nil {
 			return err
 		}
 		t.Category = *in.Category
-	}
-	if d := either(in.DueDate, in.DueDate2); d != nil {
-		if *d == "" {
-			t.DueDate = nil
-		} else {
-			due, err := deskline.ParseDate("due_date", *d)
-			if err != nil {
-				return err
-			}
-			t.DueDate = &due
-		}
 	}
 	if in.Tags != nil {
 		tags, err := deskline.NormalizeTags(*in.Tags)

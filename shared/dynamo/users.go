@@ -302,12 +302,25 @@ func queryPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, li
 	in.ExclusiveStartKey = start
 	var page Page[T]
 	for {
-		in.Limit = aws.Int32(int32(limit - len(page.Items)))
+		// Limit counts the items read, not those that pass a filter: with a
+		// filter, asking for just the items still needed costs a round trip
+		// per few items. Filtered queries read whole pages (up to 1 MB) and
+		// stop at the limit instead.
+		in.Limit = nil
+		if in.FilterExpression == nil {
+			in.Limit = aws.Int32(int32(limit - len(page.Items)))
+		}
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return Page[T]{}, fmt.Errorf("query %s: %w", pk, err)
 		}
-		for _, raw := range out.Items {
+		for i, raw := range out.Items {
+			if len(page.Items) == limit {
+				// More matches may follow in this response: the next page
+				// starts after the last item returned.
+				page.NextCursor = encodeCursor(keyAttributes(out.Items[i-1], keyNames))
+				return page, nil
+			}
 			v, err := conv(raw)
 			if err != nil {
 				return Page[T]{}, fmt.Errorf("decode %s item: %w", pk, err)
@@ -323,6 +336,15 @@ func queryPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, li
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// keyAttributes is the key of an item under the given key attribute names.
+func keyAttributes(item map[string]types.AttributeValue, names []string) map[string]types.AttributeValue {
+	k := make(map[string]types.AttributeValue, len(names))
+	for _, n := range names {
+		k[n] = item[n]
+	}
+	return k
 }
 
 // deletePartition deletes every item under one partition key.
