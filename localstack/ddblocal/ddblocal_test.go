@@ -383,19 +383,6 @@ func TestUnpackKeepsToEmulator(t *testing.T) {
 	}
 }
 
-func TestTailLastLines(t *testing.T) {
-	tl := &tail{}
-	for i := range 100 {
-		fmt.Fprintf(tl, "line %d\n", i)
-	}
-	if got := tl.lastLines(2); got != "line 98\nline 99" {
-		t.Fatalf("lastLines(2) = %q", got)
-	}
-	if got := (&tail{}).lastLines(3); got != "(no output)" {
-		t.Fatalf("empty lastLines = %q", got)
-	}
-}
-
 type syncWriter struct {
 	mu sync.Mutex
 	w  *bytes.Buffer

@@ -26,8 +26,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
+
+	"github.com/deskline/deskline/localstack/proc"
 )
 
 const (
@@ -112,7 +112,7 @@ func install(ctx context.Context, cacheDir, dir string, logf func(string, ...any
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return fmt.Errorf("create cache dir: %w", err)
 	}
-	unlock, err := lockFile(ctx, filepath.Join(cacheDir, "."+installName+".lock"), logf)
+	unlock, err := proc.Lock(ctx, filepath.Join(cacheDir, "."+installName+".lock"), "DynamoDB Local", logf)
 	if err != nil {
 		return err
 	}
@@ -362,38 +362,4 @@ func javaTool(name string) (string, error) {
 		return "", fmt.Errorf("%s not found: %w", name, err)
 	}
 	return p, nil
-}
-
-// lockFile takes an exclusive flock on p (creating it), waiting while
-// another process holds it, and returns the function that releases it. The
-// lock goes away with its process, so a killed run leaves none behind.
-func lockFile(ctx context.Context, p string, logf func(string, ...any)) (func(), error) {
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	for waited := false; ; {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", p, err)
-		}
-		if !waited {
-			logf("waiting for another process that is installing DynamoDB Local (%s)", p)
-			waited = true
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", p, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		_ = f.Close()
-	}, nil
 }

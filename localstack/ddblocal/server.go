@@ -1,7 +1,6 @@
 package ddblocal
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,12 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/deskline/deskline/localstack/proc"
 )
 
 const (
@@ -49,7 +48,7 @@ type Options struct {
 type Server struct {
 	endpoint string
 	cmd      *exec.Cmd
-	out      *tail
+	out      *proc.Tail
 	done     chan struct{} // closed once the JVM has exited and been reaped
 	waitErr  error         // cmd.Wait's result, set before done is closed
 
@@ -107,7 +106,7 @@ func start(ctx context.Context, o Options) (*Server, error) {
 	for attempt := 1; ; attempt++ {
 		port := o.Port
 		if port == 0 {
-			if port, err = freePort(); err != nil {
+			if port, err = proc.FreePort(Host); err != nil {
 				return nil, err
 			}
 		}
@@ -141,10 +140,10 @@ func launch(ctx context.Context, java, dir, ldir, dataDir string, port int, logw
 	cmd := exec.Command(java, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "DDB_LOCAL_TELEMETRY=0")
-	out := &tail{w: logw}
+	out := proc.NewTail(logw)
 	cmd.Stdout = out
 	cmd.Stderr = out
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = proc.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", java, err)
 	}
@@ -187,7 +186,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 		lastErr = err
 		select {
 		case <-s.done:
-			out := s.out.lastLines(tailLines)
+			out := s.out.LastLines(tailLines)
 			if strings.Contains(out, "Failed to bind") || strings.Contains(out, "Address already in use") {
 				return fmt.Errorf("java could not listen on %s (%w); its last output:\n%s", s.endpoint, errPortInUse, out)
 			}
@@ -197,7 +196,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 				return fmt.Errorf("%s: %w", s.endpoint, ctx.Err())
 			}
 			return fmt.Errorf("%s did not answer ListTables in time: %w (last error: %v); java's last output:\n%s",
-				s.endpoint, ctx.Err(), lastErr, s.out.lastLines(tailLines))
+				s.endpoint, ctx.Err(), lastErr, s.out.LastLines(tailLines))
 		case <-tick.C:
 		}
 	}
@@ -211,86 +210,9 @@ func (s *Server) Endpoint() string { return s.endpoint }
 // returns the first call's result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		if err := s.stop(); err != nil {
+		if err := proc.StopGroup(s.cmd.Process.Pid, s.done, stopGrace); err != nil {
 			s.stopErr = fmt.Errorf("stop dynamodb local: %w", err)
 		}
 	})
 	return s.stopErr
-}
-
-func (s *Server) stop() error {
-	select {
-	case <-s.done:
-		return nil
-	default:
-	}
-	pgid := s.cmd.Process.Pid // Setpgid makes the JVM the group's leader
-	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("SIGTERM process group %d: %w", pgid, err)
-	}
-	select {
-	case <-s.done:
-		return nil
-	case <-time.After(stopGrace):
-	}
-	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("SIGKILL process group %d: %w", pgid, err)
-	}
-	select {
-	case <-s.done:
-		return nil
-	case <-time.After(stopGrace):
-		return fmt.Errorf("process %d still running after SIGKILL", pgid)
-	}
-}
-
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(Host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("pick a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail passes the JVM's output on to w (if any) and keeps its end for error
-// messages.
-type tail struct {
-	w   io.Writer
-	mu  sync.Mutex
-	buf []byte
-}
-
-const tailBytes = 16 << 10
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 2*tailBytes {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
-	}
-	w := t.w
-	t.mu.Unlock()
-	if w != nil {
-		// A failing log writer must not stall or kill the JVM's pipe.
-		_, _ = w.Write(p)
-	}
-	return len(p), nil
-}
-
-// lastLines returns up to n final lines of output, or a placeholder.
-func (t *tail) lastLines(n int) string {
-	t.mu.Lock()
-	text := string(bytes.TrimRight(t.buf, "\n"))
-	t.mu.Unlock()
-	lines := strings.Split(text, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	s := strings.Join(lines, "\n")
-	if strings.TrimSpace(s) == "" {
-		return "(no output)"
-	}
-	return s
 }

@@ -11,7 +11,6 @@
 package s3local
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"debug/buildinfo"
@@ -26,11 +25,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/deskline/deskline/localstack/proc"
 	"github.com/deskline/deskline/shared/objects"
 )
 
@@ -89,7 +88,7 @@ func install(ctx context.Context, cacheDir, bin string, logf func(string, ...any
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(bin), err)
 	}
-	unlock, err := lockFile(ctx, filepath.Join(cacheDir, ".versitygw-"+Version+".lock"), logf)
+	unlock, err := proc.Lock(ctx, filepath.Join(cacheDir, ".versitygw-"+Version+".lock"), "versitygw", logf)
 	if err != nil {
 		return err
 	}
@@ -137,39 +136,6 @@ func goTool() (string, error) {
 	return p, nil
 }
 
-// lockFile takes an exclusive flock on p, waiting while another process
-// holds it; the lock goes away with its process.
-func lockFile(ctx context.Context, p string, logf func(string, ...any)) (func(), error) {
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	for waited := false; ; {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", p, err)
-		}
-		if !waited {
-			logf("waiting for another process that is installing versitygw (%s)", p)
-			waited = true
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", p, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		_ = f.Close()
-	}, nil
-}
-
 // Options say how to run versitygw.
 type Options struct {
 	// Bin is the binary Ensure returned.
@@ -196,7 +162,7 @@ type Server struct {
 	accessKey string
 	secretKey string
 	cmd       *exec.Cmd
-	out       *tail
+	out       *proc.Tail
 	done      chan struct{}
 	waitErr   error
 	tmpDir    string
@@ -251,7 +217,7 @@ func start(ctx context.Context, o Options) (*Server, error) {
 		port := o.Port
 		if port == 0 {
 			var err error
-			if port, err = freePort(); err != nil {
+			if port, err = proc.FreePort(Host); err != nil {
 				return nil, err
 			}
 		}
@@ -286,9 +252,9 @@ func launch(ctx context.Context, o Options, dataDir string, port int) (*Server, 
 	cmd.Env = append(os.Environ(),
 		"ROOT_ACCESS_KEY_ID="+o.AccessKey, "ROOT_ACCESS_KEY="+o.AccessKey,
 		"ROOT_SECRET_ACCESS_KEY="+o.SecretKey, "ROOT_SECRET_KEY="+o.SecretKey)
-	out := &tail{w: o.Log}
+	out := proc.NewTail(o.Log)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = proc.SysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", o.Bin, err)
 	}
@@ -321,14 +287,14 @@ func (s *Server) waitReady(ctx context.Context) error {
 		lastErr = err
 		select {
 		case <-s.done:
-			out := s.out.lastLines(30)
+			out := s.out.LastLines(30)
 			if strings.Contains(out, "address already in use") {
 				return fmt.Errorf("versitygw could not listen on %s (%w); its last output:\n%s", s.endpoint, errPortInUse, out)
 			}
 			return fmt.Errorf("versitygw exited before %s answered (%v); its last output:\n%s", s.endpoint, s.waitErr, out)
 		case <-ctx.Done():
 			return fmt.Errorf("%s did not answer ListBuckets in time: %w (last error: %v); its last output:\n%s",
-				s.endpoint, ctx.Err(), lastErr, s.out.lastLines(30))
+				s.endpoint, ctx.Err(), lastErr, s.out.LastLines(30))
 		case <-tick.C:
 		}
 	}
@@ -350,7 +316,7 @@ func (s *Server) Client() *s3.Client {
 // returns the first call's result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		if err := s.stop(); err != nil {
+		if err := proc.StopGroup(s.cmd.Process.Pid, s.done, stopGrace); err != nil {
 			s.stopErr = fmt.Errorf("stop versitygw: %w", err)
 		}
 		if s.tmpDir != "" {
@@ -360,80 +326,8 @@ func (s *Server) Stop() error {
 	return s.stopErr
 }
 
-func (s *Server) stop() error {
-	select {
-	case <-s.done:
-		return nil
-	default:
-	}
-	pgid := s.cmd.Process.Pid
-	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("SIGTERM process group %d: %w", pgid, err)
-	}
-	select {
-	case <-s.done:
-		return nil
-	case <-time.After(stopGrace):
-	}
-	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("SIGKILL process group %d: %w", pgid, err)
-	}
-	select {
-	case <-s.done:
-		return nil
-	case <-time.After(stopGrace):
-		return fmt.Errorf("process %d still running after SIGKILL", pgid)
-	}
-}
-
 func randomSecret() string {
 	var b [20]byte
 	_, _ = rand.Read(b[:]) // never fails since Go 1.24
 	return hex.EncodeToString(b[:])
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(Host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("pick a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail passes output on to w (if any) and keeps its end for errors.
-type tail struct {
-	w   io.Writer
-	mu  sync.Mutex
-	buf []byte
-}
-
-const tailBytes = 16 << 10
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 2*tailBytes {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
-	}
-	w := t.w
-	t.mu.Unlock()
-	if w != nil {
-		_, _ = w.Write(p)
-	}
-	return len(p), nil
-}
-
-func (t *tail) lastLines(n int) string {
-	t.mu.Lock()
-	text := string(bytes.TrimRight(t.buf, "\n"))
-	t.mu.Unlock()
-	lines := strings.Split(text, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	if s := strings.Join(lines, "\n"); strings.TrimSpace(s) != "" {
-		return s
-	}
-	return "(no output)"
 }
