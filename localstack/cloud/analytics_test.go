@@ -28,7 +28,7 @@ import (
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/shared/dynamo/dynamotest"
+	"github.com/deskline/deskline/localstack/dynamotest"
 )
 
 // stepClock is a test clock that moves only when told, and by a

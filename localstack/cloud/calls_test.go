@@ -21,7 +21,7 @@ import (
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/shared/dynamo/dynamotest"
+	"github.com/deskline/deskline/localstack/dynamotest"
 	"github.com/deskline/deskline/shared/httpapi"
 	"github.com/deskline/deskline/shared/routes"
 )
@@ -208,6 +208,7 @@ func newCoreApp(t *testing.T) *coreApp {
 }
 
 func TestDynamoDBCallsPerRequest(t *testing.T) {
+	t.Parallel()
 	d := newCoreApp(t)
 	admin := corePrincipal{id: "USR-CALLSADMIN000000000000000", role: "admin"}
 	deptA := d.must("departments-create", admin, 201, coreCall{body: map[string]any{"name": "Calls Alpha", "code": "CALLA"}})
@@ -344,6 +345,109 @@ func TestDynamoDBCallsPerRequest(t *testing.T) {
 		}
 		if !slices.Contains(routes.Names(), "tickets-get") {
 			t.Errorf("route table has no tickets-get")
+		}
+	})
+}
+
+// TestDynamoDBCallsWithSelectiveFilters: a filter that few items pass must
+// not cost a Query per few items read, and the pages of a filtered list
+// still hold every match exactly once.
+func TestDynamoDBCallsWithSelectiveFilters(t *testing.T) {
+	t.Parallel()
+	d := newCoreApp(t)
+	admin := corePrincipal{id: "USR-CALLSADMIN000000000000000", role: "admin"}
+	dept := d.must("departments-create", admin, 201, coreCall{body: map[string]any{"name": "Filtered", "code": "FILT"}})
+	n := unique("calls")
+	head := corePrincipal{role: "department_head", dept: dept}
+	head.id = d.must("users-create", admin, 201, coreCall{body: map[string]any{"username": n, "email": n + "@calls.test", "password": testPassword, "role": "department_head", "departmentId": dept}})
+	const total = 30
+	var highTasks, highTickets []string // newest first
+	var overdue string
+	for i := range total {
+		priority, due := "low", ""
+		if i%10 == 0 {
+			priority = "high"
+		}
+		body := map[string]any{"title": fmt.Sprintf("Task %d", i), "description": "x", "priority": priority}
+		if i == 15 {
+			due = "2020-01-01"
+			body["dueDate"] = due
+		}
+		id := d.must("tasks-create", head, 201, coreCall{body: body})
+		if priority == "high" {
+			highTasks = append([]string{id}, highTasks...)
+		}
+		if due != "" {
+			overdue = id
+		}
+		tk := d.must("tickets-create", head, 201, coreCall{body: map[string]any{"title": fmt.Sprintf("Ticket %d", i), "description": "x", "priority": priority, "category": "bug"}})
+		if priority == "high" {
+			highTickets = append([]string{tk}, highTickets...)
+		}
+	}
+
+	// walk lists a route page by page (limit 2), checking each page's calls.
+	walk := func(t *testing.T, route, query string, next func(out events.APIGatewayV2HTTPResponse, body []byte) string) []string {
+		t.Helper()
+		var ids []string
+		cursor := ""
+		for page := 0; ; page++ {
+			q := query
+			if cursor != "" {
+				q += "&cursor=" + cursor
+			}
+			d.db.reset()
+			status, _, out := d.invoke(t, route, head, coreCall{query: q})
+			ops, calls := d.db.calls()
+			if status != 200 {
+				t.Fatalf("%s?%s: status %d: %s", route, q, status, out.Body)
+			}
+			if calls > maxCoreCalls {
+				t.Errorf("%s?%s: %d calls %v, want at most %d", route, q, calls, ops, maxCoreCalls)
+			}
+			body := []byte(out.Body)
+			var items []map[string]any
+			if route == "tickets-list" {
+				var m struct {
+					Tickets []map[string]any `json:"tickets"`
+				}
+				_ = json.Unmarshal(body, &m)
+				items = m.Tickets
+			} else {
+				_ = json.Unmarshal(body, &items)
+			}
+			if len(items) > 2 {
+				t.Errorf("page of %d items, limit 2", len(items))
+			}
+			for _, it := range items {
+				ids = append(ids, it["id"].(string))
+			}
+			if cursor = next(out, body); cursor == "" || page > total {
+				return ids
+			}
+		}
+	}
+	taskCursor := func(out events.APIGatewayV2HTTPResponse, _ []byte) string { return out.Headers["X-Next-Cursor"] }
+	ticketCursor := func(_ events.APIGatewayV2HTTPResponse, body []byte) string {
+		var m struct {
+			NextCursor string `json:"nextCursor"`
+		}
+		_ = json.Unmarshal(body, &m)
+		return m.NextCursor
+	}
+	t.Run("tasks overdue", func(t *testing.T) {
+		if got := walk(t, "tasks-list", "overdue=true&limit=2", taskCursor); !slices.Equal(got, []string{overdue}) {
+			t.Errorf("overdue tasks %v, want [%s]", got, overdue)
+		}
+	})
+	t.Run("tasks by priority", func(t *testing.T) {
+		if got := walk(t, "tasks-list", "priority=high&limit=2", taskCursor); !slices.Equal(got, highTasks) {
+			t.Errorf("high tasks %v, want %v", got, highTasks)
+		}
+	})
+	t.Run("tickets by priority, by cursor", func(t *testing.T) {
+		if got := walk(t, "tickets-list", "priority=high&limit=2", ticketCursor); !slices.Equal(got, highTickets) {
+			t.Errorf("high tickets %v, want %v", got, highTickets)
 		}
 	})
 }

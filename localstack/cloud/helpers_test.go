@@ -17,7 +17,7 @@ import (
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/shared/dynamo/dynamotest"
+	"github.com/deskline/deskline/localstack/dynamotest"
 )
 
 const (

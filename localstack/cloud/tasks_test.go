@@ -61,6 +61,7 @@ func taskIDs(t testing.TB, c *client, query url.Values) []string {
 }
 
 func TestTaskCreate(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	pendingID, _ := w.pending(w.deptA)
@@ -134,6 +135,7 @@ func TestTaskCreate(t *testing.T) {
 }
 
 func TestTaskOverdue(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	past := time.Now().UTC().Add(-48 * time.Hour).Format("2006-01-02")
@@ -161,6 +163,7 @@ func TestTaskOverdue(t *testing.T) {
 }
 
 func TestTaskProgressAndStatus(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	path := "/api/tasks/" + newTask(t, head, nil)["id"].(string)
@@ -205,6 +208,7 @@ func TestTaskProgressAndStatus(t *testing.T) {
 // TestTaskEmployeeRights: employees change only status and progress of the
 // tasks they created or are assigned: no mass assignment.
 func TestTaskEmployeeRights(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	emp := w.call(t, w.empA)
 	path := "/api/tasks/" + w.taskA // assigned to empA
@@ -236,6 +240,7 @@ func TestTaskEmployeeRights(t *testing.T) {
 }
 
 func TestTaskVisibilityAndListFilters(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	headB, empB := w.call(t, w.headB), w.call(t, w.empB)
 	headBID := userIDOf(t, w, w.headB)
@@ -351,6 +356,7 @@ func dependsOn(t testing.TB, c *client, id string) []string {
 }
 
 func TestTaskDependencies(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	mk := func() string { t.Helper(); return newTask(t, head, nil)["id"].(string) }
@@ -471,6 +477,7 @@ func TestTaskDependencies(t *testing.T) {
 // TestTaskDeleteCascade: deleting a task removes its comments, history and
 // every dependency link to or from it.
 func TestTaskDeleteCascade(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	mk := func() string { t.Helper(); return newTask(t, head, nil)["id"].(string) }
@@ -543,6 +550,7 @@ func TestTaskDeleteCascade(t *testing.T) {
 }
 
 func TestTaskHistory(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	adminID := userIDOf(t, w, w.admin)
 	head := w.call(t, w.headA)

@@ -27,7 +27,7 @@ import (
 	"github.com/deskline/deskline/localstack/ddblocal"
 	"github.com/deskline/deskline/localstack/streams"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/shared/dynamo/dynamotest"
+	"github.com/deskline/deskline/localstack/dynamotest"
 )
 
 // item is what the tests write: SK names it, type is filtered on, n changes.

@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/shared/dynamo/dynamotest"
+	"github.com/deskline/deskline/localstack/dynamotest"
 )
 
 // fakeClock is a deskline.Clock whose time only moves when a test moves it.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/deskline/deskline/shared/app"
-	"github.com/deskline/deskline/shared/dynamo/dynamotest"
+	"github.com/deskline/deskline/localstack/dynamotest"
 	"github.com/deskline/deskline/shared/httpapi"
 )
 
