@@ -23,12 +23,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/deskline/deskline/localstack/cloud"
+	"github.com/deskline/deskline/localstack/dynamotest"
 	"github.com/deskline/deskline/shared/analytics"
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/localstack/dynamotest"
 )
 
 // stepClock is a test clock that moves only when told, and by a

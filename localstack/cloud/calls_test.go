@@ -18,10 +18,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/deskline/deskline/localstack/dynamotest"
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/localstack/dynamotest"
 	"github.com/deskline/deskline/shared/httpapi"
 	"github.com/deskline/deskline/shared/routes"
 )
@@ -208,7 +208,6 @@ func newCoreApp(t *testing.T) *coreApp {
 }
 
 func TestDynamoDBCallsPerRequest(t *testing.T) {
-	t.Parallel()
 	d := newCoreApp(t)
 	admin := corePrincipal{id: "USR-CALLSADMIN000000000000000", role: "admin"}
 	deptA := d.must("departments-create", admin, 201, coreCall{body: map[string]any{"name": "Calls Alpha", "code": "CALLA"}})
@@ -353,7 +352,6 @@ func TestDynamoDBCallsPerRequest(t *testing.T) {
 // not cost a Query per few items read, and the pages of a filtered list
 // still hold every match exactly once.
 func TestDynamoDBCallsWithSelectiveFilters(t *testing.T) {
-	t.Parallel()
 	d := newCoreApp(t)
 	admin := corePrincipal{id: "USR-CALLSADMIN000000000000000", role: "admin"}
 	dept := d.must("departments-create", admin, 201, coreCall{body: map[string]any{"name": "Filtered", "code": "FILT"}})

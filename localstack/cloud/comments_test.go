@@ -44,7 +44,6 @@ func checkOrder(t *testing.T, c *client, path string, created []string) {
 }
 
 func TestCommentsOnTickets(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	emp, head := w.call(t, w.empA), w.call(t, w.headA)
 	key := head.do("GET", "/api/tickets/"+w.ticketA, nil).obj(t)["key"].(string)
@@ -128,7 +127,6 @@ func TestCommentsOnTickets(t *testing.T) {
 }
 
 func TestCommentsOnTasks(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	emp, head := w.call(t, w.empA), w.call(t, w.headA)
 	path := "/api/comments/task/" + w.taskA
@@ -169,7 +167,6 @@ func TestCommentsOnTasks(t *testing.T) {
 }
 
 func TestCommentEditAndDelete(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	emp, head, admin := w.call(t, w.empA), w.call(t, w.headA), w.call(t, w.admin)
 	path := "/api/comments/" + w.commentA // by empA on taskA

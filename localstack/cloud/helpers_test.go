@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/deskline/deskline/localstack/cloud"
+	"github.com/deskline/deskline/localstack/dynamotest"
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/localstack/dynamotest"
 )
 
 const (

@@ -61,7 +61,6 @@ func taskIDs(t testing.TB, c *client, query url.Values) []string {
 }
 
 func TestTaskCreate(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	pendingID, _ := w.pending(w.deptA)
@@ -135,7 +134,6 @@ func TestTaskCreate(t *testing.T) {
 }
 
 func TestTaskOverdue(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	past := time.Now().UTC().Add(-48 * time.Hour).Format("2006-01-02")
@@ -163,7 +161,6 @@ func TestTaskOverdue(t *testing.T) {
 }
 
 func TestTaskProgressAndStatus(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	path := "/api/tasks/" + newTask(t, head, nil)["id"].(string)
@@ -208,7 +205,6 @@ func TestTaskProgressAndStatus(t *testing.T) {
 // TestTaskEmployeeRights: employees change only status and progress of the
 // tasks they created or are assigned: no mass assignment.
 func TestTaskEmployeeRights(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	emp := w.call(t, w.empA)
 	path := "/api/tasks/" + w.taskA // assigned to empA
@@ -240,7 +236,6 @@ func TestTaskEmployeeRights(t *testing.T) {
 }
 
 func TestTaskVisibilityAndListFilters(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	headB, empB := w.call(t, w.headB), w.call(t, w.empB)
 	headBID := userIDOf(t, w, w.headB)
@@ -356,7 +351,6 @@ func dependsOn(t testing.TB, c *client, id string) []string {
 }
 
 func TestTaskDependencies(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	mk := func() string { t.Helper(); return newTask(t, head, nil)["id"].(string) }
@@ -477,7 +471,6 @@ func TestTaskDependencies(t *testing.T) {
 // TestTaskDeleteCascade: deleting a task removes its comments, history and
 // every dependency link to or from it.
 func TestTaskDeleteCascade(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	mk := func() string { t.Helper(); return newTask(t, head, nil)["id"].(string) }
@@ -550,7 +543,6 @@ func TestTaskDeleteCascade(t *testing.T) {
 }
 
 func TestTaskHistory(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	adminID := userIDOf(t, w, w.admin)
 	head := w.call(t, w.headA)

@@ -301,7 +301,6 @@ func idsOf(objs []map[string]any) []string {
 // Tickets.
 
 func TestTicketCreateKeysAndLookup(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	codeA, codeB := deptCode(t, w, w.deptA), deptCode(t, w, w.deptB)
 	empAID := w.empAID
@@ -354,7 +353,6 @@ func TestTicketCreateKeysAndLookup(t *testing.T) {
 }
 
 func TestTicketCreateValidation(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	c := w.call(t, w.headA)
 	tests := []struct {
@@ -409,7 +407,6 @@ func TestTicketCreateValidation(t *testing.T) {
 // ticket at all (404, not 403, so ids cannot be probed), and a department
 // filter never widens a caller's scope.
 func TestTicketDepartmentScoping(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	ticketB := w.ticket(w.headB, w.deptB)
 	keyA := w.call(t, w.admin).do("GET", "/api/tickets/"+w.ticketA, nil).obj(t)["key"].(string)
@@ -469,7 +466,6 @@ func TestTicketDepartmentScoping(t *testing.T) {
 }
 
 func TestTicketAssignment(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	head := w.call(t, w.headA)
 	pendingID, _ := w.pending(w.deptA)
@@ -520,7 +516,6 @@ func TestTicketAssignment(t *testing.T) {
 // TestTicketTransitions walks one ticket through the transition table; each
 // step names who acts, the target status and the expected answer.
 func TestTicketTransitions(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	adminID := userIDOf(t, w, w.admin)
 	id := mustCreate(t, w.call(t, w.empA), "/api/tickets", ticketBody("", nil))["id"].(string)
@@ -573,7 +568,6 @@ func TestTicketTransitions(t *testing.T) {
 }
 
 func TestTicketUpdateFieldsAndVersion(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	c := w.call(t, w.headA)
 	path := "/api/tickets/" + w.ticketA
@@ -602,7 +596,6 @@ func TestTicketUpdateFieldsAndVersion(t *testing.T) {
 }
 
 func TestTicketDeleteIsAdminOnly(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	own := mustCreate(t, w.call(t, w.empA), "/api/tickets", ticketBody("", nil))
 	path := "/api/tickets/" + own["id"].(string)
@@ -619,7 +612,6 @@ func TestTicketDeleteIsAdminOnly(t *testing.T) {
 // TestTicketListFilters checks each filter alone and combined, in a
 // department of five tickets.
 func TestTicketListFilters(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	head, emp := w.call(t, w.headB), w.call(t, w.empB)
 	headBID := userIDOf(t, w, w.headB)
@@ -724,7 +716,6 @@ func TestTicketListFilters(t *testing.T) {
 // TestTicketPagination is the test: 500 tickets of one department,
 // walked by cursor and by page, each ticket exactly once each way.
 func TestTicketPagination(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("creates 500 tickets")
 	}
@@ -863,7 +854,6 @@ type ticketCount struct {
 }
 
 func TestTicketStats(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	// Department A: the fixture (open, high), a1 (open, urgent), a2 (resolved, low).
 	mustCreate(t, w.call(t, w.headA), "/api/tickets", ticketBody("", map[string]any{"priority": "urgent"}))
@@ -924,7 +914,6 @@ func TestTicketStats(t *testing.T) {
 // TestTicketHistory: every changed field of every version, with who made it,
 // and every comment, recorded by the stream projector.
 func TestTicketHistory(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	adminID := userIDOf(t, w, w.admin)
 	tk := mustCreate(t, w.call(t, w.empA), "/api/tickets", ticketBody("", map[string]any{"title": "Original title", "tags": []string{"a"}}))
@@ -1019,7 +1008,6 @@ func TestTicketHistory(t *testing.T) {
 // ticket through the API. Every success has its own version, the versions are
 // consecutive, every success is in the history, and none is lost.
 func TestTicketConcurrentUpdates(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	const n = 20
 	path := "/api/tickets/" + w.ticketA
@@ -1111,7 +1099,6 @@ func TestTicketConcurrentUpdates(t *testing.T) {
 // TestIfMatch: responses carry ETag "<version>", and a stale If-Match is 412
 // and changes nothing.
 func TestIfMatch(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	kinds := []struct {
 		name, path, token string
@@ -1163,7 +1150,6 @@ func TestIfMatch(t *testing.T) {
 // TestIdempotencyKey: the same key and body return the first response and
 // create one entity; another body is 422; keys are per user.
 func TestIdempotencyKey(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	kinds := []struct {
 		name, path        string
@@ -1283,7 +1269,6 @@ func TestIdempotencyKey(t *testing.T) {
 // TestTicketDeleteCascade: deleting a ticket removes its comments, their
 // aliases, its history and its key alias; no item of it remains.
 func TestTicketDeleteCascade(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	tk := mustCreate(t, w.call(t, w.empA), "/api/tickets", ticketBody("", nil))
 	id, key := tk["id"].(string), tk["key"].(string)
@@ -1407,7 +1392,6 @@ func historyItems(t testing.TB, w *world, pk string) map[string]string {
 // ticket's life again, built from the real item images, twice: the history
 // stays exactly as the first delivery wrote it.
 func TestHistoryReplayIsIdempotent(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	tk := mustCreate(t, w.call(t, w.empA), "/api/tickets", ticketBody("", nil))
 	id := tk["id"].(string)

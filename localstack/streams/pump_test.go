@@ -25,9 +25,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/deskline/deskline/localstack/ddblocal"
+	"github.com/deskline/deskline/localstack/dynamotest"
 	"github.com/deskline/deskline/localstack/streams"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/localstack/dynamotest"
 )
 
 // item is what the tests write: SK names it, type is filtered on, n changes.

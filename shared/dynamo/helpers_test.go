@@ -21,9 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/deskline/deskline/localstack/dynamotest"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
-	"github.com/deskline/deskline/localstack/dynamotest"
 )
 
 // fakeClock is a deskline.Clock whose time only moves when a test moves it.

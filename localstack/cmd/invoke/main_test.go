@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/localstack/dynamotest"
+	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/httpapi"
 )
 
