@@ -702,17 +702,9 @@ func (s *Store) UpdateReport(ctx context.Context, prev, next *analytics.Report) 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:       aws.String("version = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev.Version)},
-	})
-	if isConditionFailed(err) {
+	if err := s.putVersioned(ctx, item, prev.Version, "report", next.ID); err != nil {
 		next.Version = prev.Version
-		return errStale("report")
-	} else if err != nil {
-		next.Version = prev.Version
-		return fmt.Errorf("update report %s: %w", next.ID, err)
+		return err
 	}
 	return nil
 }

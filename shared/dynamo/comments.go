@@ -140,17 +140,9 @@ func (s *Store) UpdateComment(ctx context.Context, prev, next *deskline.Comment)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:       aws.String("version = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev.Version)},
-	})
-	if isConditionFailed(err) {
+	if err := s.putVersioned(ctx, item, prev.Version, "comment", next.ID); err != nil {
 		next.Version = prev.Version
-		return errStale("comment")
-	} else if err != nil {
-		next.Version = prev.Version
-		return fmt.Errorf("update comment %s: %w", next.ID, err)
+		return err
 	}
 	return nil
 }

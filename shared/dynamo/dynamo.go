@@ -189,3 +189,19 @@ func (f *filterExpr) apply(q *dynamodb.QueryInput) {
 		q.FilterExpression = aws.String(strings.Join(f.parts, " AND "))
 	}
 }
+
+// putVersioned writes item only if the stored one is still at version prev:
+// a stale write is a conflict naming what, never a lost update.
+func (s *Store) putVersioned(ctx context.Context, item map[string]types.AttributeValue, prev int64, what, id string) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
+	})
+	if isConditionFailed(err) {
+		return errStale(what)
+	} else if err != nil {
+		return fmt.Errorf("update %s %s: %w", what, id, err)
+	}
+	return nil
+}

@@ -247,17 +247,9 @@ func (s *Store) UpdateTicket(ctx context.Context, prev, next *deskline.Ticket) e
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:       aws.String("version = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev.Version)},
-	})
-	if isConditionFailed(err) {
+	if err := s.putVersioned(ctx, item, prev.Version, "ticket", next.ID); err != nil {
 		next.Version = prev.Version
-		return errStale("ticket")
-	} else if err != nil {
-		next.Version = prev.Version
-		return fmt.Errorf("update ticket %s: %w", next.ID, err)
+		return err
 	}
 	return nil
 }
