@@ -18,19 +18,10 @@ func main() {
 func run() int {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	cfg, err := stack.ConfigFromContext(app.Node())
-	if err != nil {
+	if _, err := stack.Build(app, stack.FromRoutes()); err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		return 1
 	}
-	spec := stack.FromRoutes()
-	if err := spec.CheckAssets(cfg.AssetDir); err != nil {
-		fmt.Fprintln(os.Stderr, "infra:", err)
-		return 1
-	}
-	stack.New(app, "Deskline-"+cfg.Stage, &awscdk.StackProps{
-		Description: jsii.String("Deskline help desk (" + cfg.Stage + "): HTTP and WebSocket APIs, Lambda functions, DynamoDB table, attachments bucket"),
-	}, cfg, spec)
 	app.Synth(nil)
 	return 0
 }

@@ -101,6 +101,7 @@ func sizing(kind string) (float64, float64) {
 
 // Deskline is the synthesized stack and its main parts.
 type Deskline struct {
+	Config    Config
 	Stack     awscdk.Stack
 	Table     awsdynamodb.Table
 	Bucket    awss3.Bucket
@@ -115,6 +116,23 @@ type Deskline struct {
 	roles  map[string]*sharedRole
 	logs   awslogs.LogGroup
 	topic  awssns.Topic
+}
+
+// Build adds the stage's stack to app the way `cdk synth` sees it: the
+// configuration from app's context (cdk.json and -c flags), spec's
+// functions, whose bootstrap binaries must exist in the asset directory.
+// The CDK app (infra/main.go) and the infra tests both build through it.
+func Build(app awscdk.App, spec Spec) (*Deskline, error) {
+	cfg, err := ConfigFromContext(app.Node())
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.CheckAssets(cfg.AssetDir); err != nil {
+		return nil, err
+	}
+	return New(app, "Deskline-"+cfg.Stage, &awscdk.StackProps{
+		Description: jsii.String("Deskline help desk (" + cfg.Stage + "): HTTP and WebSocket APIs, Lambda functions, DynamoDB table, attachments bucket"),
+	}, cfg, spec), nil
 }
 
 // New builds the stack. It panics with a clear message on an inconsistent
@@ -134,7 +152,7 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	awscdk.Tags_Of(stack).Add(jsii.String("project"), jsii.String("deskline"), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
-	d := &Deskline{Stack: stack, Functions: map[string]awslambda.Function{}, Nested: map[string]awscdk.NestedStack{}}
+	d := &Deskline{Config: cfg, Stack: stack, Functions: map[string]awslambda.Function{}, Nested: map[string]awscdk.NestedStack{}}
 
 	d.Table = newTable(stack, cfg, removal)
 	d.Bucket = newBucket(stack, cfg, removal)

@@ -37,6 +37,7 @@ type synthesized struct {
 	out    map[string]any      // Outputs
 	bytes  int
 	nested int
+	outdir string // its cloud assembly
 }
 
 type resource struct {
@@ -45,6 +46,34 @@ type resource struct {
 }
 
 var current, fixture *synthesized
+
+// assembly is the cloud assembly of current, as `cdk synth` writes it to
+// cdk.out; TestCdklocalSynth hands it to the CLI.
+var assembly string
+
+// TestCloudFormationValidation reads the report of the CDK library's
+// CloudFormation schema validation, which runs on every synthesis:
+// cdk.json's validateAgainstDefaultRules makes its errors fail synthesis
+// (TestMain would fail); this fails on its warnings too.
+func TestCloudFormationValidation(t *testing.T) {
+	for _, s := range both() {
+		t.Run(s.name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(s.outdir, "validation-report.json"))
+			if err != nil {
+				t.Fatalf("no validation report: %v", err)
+			}
+			var report struct {
+				PluginReports []json.RawMessage `json:"pluginReports"`
+			}
+			if err := json.Unmarshal(b, &report); err != nil {
+				t.Fatal(err)
+			}
+			if len(report.PluginReports) != 0 {
+				t.Errorf("validation found issues:\n%s", b)
+			}
+		})
+	}
+}
 
 func TestMain(m *testing.M) {
 	// jsii runs Node; this machine has Node 20, which jsii warns about.
@@ -70,21 +99,23 @@ func setup(m *testing.M) (code int, err error) {
 	if err != nil {
 		return 1, err
 	}
-	assets, err := os.MkdirTemp("", "deskline-infra-assets-")
+	dir, err := os.MkdirTemp("", "deskline-infra-")
 	if err != nil {
 		return 1, err
 	}
-	defer os.RemoveAll(assets)
-	if current, err = synth("current", ctx, nil, stack.FromRoutes(), assets); err != nil {
+	defer os.RemoveAll(dir)
+	assets := filepath.Join(dir, "assets")
+	assembly = filepath.Join(dir, "cdk.out")
+	if current, err = synth("current", ctx, nil, stack.FromRoutes(), assets, assembly); err != nil {
 		return 1, err
 	}
-	if fixture, err = synth("fixture", ctx, map[string]any{stack.CtxStage: stack.StageProd, stack.CtxMailFrom: "desk@mail.example.org"}, fixtureSpec(), assets); err != nil {
+	if fixture, err = synth("fixture", ctx, map[string]any{stack.CtxStage: stack.StageProd, stack.CtxMailFrom: "desk@mail.example.org"}, fixtureSpec(), assets, filepath.Join(dir, "fixture.out")); err != nil {
 		return 1, err
 	}
 	return m.Run(), nil
 }
 
-func synth(name string, ctx, override map[string]any, spec stack.Spec, assets string) (*synthesized, error) {
+func synth(name string, ctx, override map[string]any, spec stack.Spec, assets, outdir string) (*synthesized, error) {
 	for _, n := range spec.Names() {
 		if err := os.MkdirAll(filepath.Join(assets, n), 0o755); err != nil {
 			return nil, err
@@ -101,17 +132,12 @@ func synth(name string, ctx, override map[string]any, spec stack.Spec, assets st
 		c[k] = v
 	}
 	c[stack.CtxAssetDir] = assets
-	outdir, err := os.MkdirTemp("", "deskline-cdk-out-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(outdir)
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &c, Outdir: jsii.String(outdir)})
-	cfg, err := stack.ConfigFromContext(app.Node())
+	d, err := stack.Build(app, spec)
 	if err != nil {
 		return nil, err
 	}
-	d := stack.New(app, "Deskline-"+cfg.Stage, nil, cfg, spec)
+	// Synthesizes the app into outdir: a cloud assembly like cdk synth's.
 	tmpl := assertions.Template_FromStack(d.Stack, parsing)
 	doc, size, err := decode(tmpl)
 	if err != nil {
@@ -138,7 +164,7 @@ func synth(name string, ctx, override map[string]any, spec stack.Spec, assets st
 			doc.Resources[prefix+id] = r
 		}
 	}
-	return &synthesized{name: name, cfg: cfg, spec: spec, tmpl: tmpl, res: doc.Resources, out: doc.Outputs, bytes: size, nested: len(d.Nested)}, nil
+	return &synthesized{name: name, cfg: d.Config, spec: spec, tmpl: tmpl, res: doc.Resources, out: doc.Outputs, bytes: size, nested: len(d.Nested), outdir: outdir}, nil
 }
 
 // parsing skips the assertions' own check for cyclical dependencies, which

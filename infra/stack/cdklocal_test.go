@@ -1,4 +1,4 @@
-package main
+package stack_test
 
 import (
 	"encoding/json"
@@ -7,44 +7,32 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/deskline/deskline/infra/stack"
 )
 
-// TestCdklocalSynth runs `cdklocal synth` the way `make deploy-local` runs
-// cdklocal (the CDK CLI pointed at LocalStack), with dummy assets, so the
-// LocalStack path stays working on machines without Docker. It needs the
-// CLI that `make cdk-cli` installs: `make infra-test` passes its path in
-// DESKLINE_CDKLOCAL; a bare `go test` skips it.
+// TestCdklocalSynth hands the cloud assembly TestMain synthesized (what
+// `cdk synth` writes for cdk.json's context) to cdklocal, the CDK CLI that
+// `make deploy-local` points at LocalStack: the pinned CLI must accept this
+// library's assembly schema, so the LocalStack path stays working on
+// machines without Docker. It needs the CLI that `make cdk-cli` installs:
+// `make infra-test` passes its path in DESKLINE_CDKLOCAL; a bare `go test`
+// skips it.
 func TestCdklocalSynth(t *testing.T) {
 	cdklocal := os.Getenv("DESKLINE_CDKLOCAL")
 	if cdklocal == "" {
 		t.Skip("DESKLINE_CDKLOCAL is not set (make infra-test sets it)")
 	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assets, out := t.TempDir(), t.TempDir()
-	for _, n := range stack.FromRoutes().Names() {
-		if err := os.MkdirAll(filepath.Join(assets, n), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(assets, n, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(cdklocal, "synth", "--no-notices", "--quiet", "-c", "assetDir="+assets, "-o", out)
-	cmd.Dir = root
+	t.Parallel()
+	cmd := exec.Command(cdklocal, "synth", "--no-notices", "--app", assembly, "--quiet")
+	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(),
-		"CDK_DISABLE_CLI_TELEMETRY=true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
+		"CDK_DISABLE_CLI_TELEMETRY=true", "CDK_DISABLE_VERSION_CHECK=true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
 		"CDK_HOME="+t.TempDir(),
 		"PATH="+filepath.Dir(cdklocal)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("cdklocal synth: %v\n%s", err, b)
 	}
-	tmpl, err := os.ReadFile(filepath.Join(out, "Deskline-dev.template.json"))
+	tmpl, err := os.ReadFile(filepath.Join(assembly, "Deskline-dev.template.json"))
 	if err != nil {
 		t.Fatalf("no template: %v\n%s", err, b)
 	}
