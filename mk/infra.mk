@@ -161,5 +161,5 @@ synth-local: $(CDKLOCAL) ## cdklocal synth of what deploy-local deploys, offline
 
 # --- Real binaries through the Lambda Runtime Interface Emulator -------------
 
-lambda-smoke: ## build every function for this machine and invoke each once through aws-lambda-rie
-	$(GO) run ./localstack/cmd/lambda-smoke $(if $(FN),-run '$(FN)')
+lambda-smoke: ## build every function for this machine and invoke each through aws-lambda-rie (FN=regexp, COLD=n starts each)
+	$(GO) run ./localstack/cmd/lambda-smoke $(if $(FN),-run '$(FN)') $(if $(COLD),-cold $(COLD))
