@@ -51,9 +51,11 @@ type Store struct {
 	clock deskline.Clock
 }
 
-// New returns a Store over the given client and table.
+// New returns a Store over the given client and table. Transactions that
+// DynamoDB cancels only for a conflict with another transaction are sent
+// again (see retryConflicts).
 func New(db API, table string, clock deskline.Clock) *Store {
-	return &Store{db: db, table: table, clock: clock}
+	return &Store{db: retryConflicts{API: db, sleep: sleepCtx}, table: table, clock: clock}
 }
 
 // Table returns the table's name.
