@@ -304,9 +304,13 @@ func TestNotificationRecipients(t *testing.T) {
 		return c.newTicket(t, "admin", w.deptB, nil)
 	}, expect{"new_ticket", []string{"headB"}})
 
+	// ticket_assigned: the new assignee, never the actor.
+	c.step(t, "head assigns a ticket", "headA", func() string {
+		c.put(t, "headA", "/api/tickets/"+t1, map[string]any{"assignedTo": c.p("empA2").id})
+		return t1
+	}, expect{"ticket_assigned", []string{"empA2"}}, expect{"ticket_status_changed", nil})
+
 	// ticket_status_changed: creator and assignee, never the actor.
-	c.put(t, "headA", "/api/tickets/"+t1, map[string]any{"assignedTo": c.p("empA2").id})
-	waitProjected(t, w)
 	c.step(t, "head moves a ticket", "headA", func() string {
 		c.put(t, "headA", "/api/tickets/"+t1, map[string]any{"status": "in_progress"})
 		return t1

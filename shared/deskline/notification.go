@@ -25,13 +25,16 @@ const (
 	NotifyCommentAdded        NotificationType = "comment_added"
 	NotifyTicketStatusChanged NotificationType = "ticket_status_changed"
 	NotifyNewTicket           NotificationType = "new_ticket"
-	NotifyMessageReceived     NotificationType = "message_received"
+	// NotifyTicketAssigned is not in the original clients' list: an
+	// existing ticket given to someone should tell them.
+	NotifyTicketAssigned  NotificationType = "ticket_assigned"
+	NotifyMessageReceived NotificationType = "message_received"
 )
 
 // NotificationTypes lists every notification type.
 var NotificationTypes = []NotificationType{
 	NotifyTaskAssigned, NotifyTaskUpdated, NotifyTaskCompleted, NotifyCommentAdded,
-	NotifyTicketStatusChanged, NotifyNewTicket, NotifyMessageReceived,
+	NotifyTicketStatusChanged, NotifyNewTicket, NotifyTicketAssigned, NotifyMessageReceived,
 }
 
 // Notification tells one user about a change someone else made.

@@ -166,12 +166,19 @@ func (n *Notifier) ticket(ctx context.Context, rec events.DynamoDBEventRecord, o
 	if err := dynamo.UnmarshalEntity(old, &prev); err != nil {
 		return nil, fmt.Errorf("decode ticket: %w", err)
 	}
-	if prev.Status == t.Status {
-		return nil, nil
+	var out []deskline.Notification
+	if t.AssignedTo != "" && t.AssignedTo != prev.AssignedTo {
+		b := base
+		b.Type, b.Message = deskline.NotifyTicketAssigned, fmt.Sprintf("You have been assigned to ticket %s: %s", t.Key, t.Title)
+		out = append(out, notify(rec, recipients(base.ActorID, t.AssignedTo), b)...)
 	}
-	base.Type = deskline.NotifyTicketStatusChanged
-	base.Message = fmt.Sprintf("Ticket %s %q status changed from %s to %s", t.Key, t.Title, prev.Status, t.Status)
-	return notify(rec, recipients(base.ActorID, t.CreatedBy, t.AssignedTo), base), nil
+	if prev.Status != t.Status {
+		b := base
+		b.Type = deskline.NotifyTicketStatusChanged
+		b.Message = fmt.Sprintf("Ticket %s %q status changed from %s to %s", t.Key, t.Title, prev.Status, t.Status)
+		out = append(out, notify(rec, recipients(base.ActorID, t.CreatedBy, t.AssignedTo), b)...)
+	}
+	return out, nil
 }
 
 func (n *Notifier) task(rec events.DynamoDBEventRecord, old, nw map[string]dynamoAV) ([]deskline.Notification, error) {

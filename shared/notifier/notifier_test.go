@@ -298,10 +298,29 @@ func TestRecipients(t *testing.T) {
 			})
 			return record(t, dynamo.TypeTicket, old, nw)
 		}, []string{emp1 + ":ticket_status_changed"}},
-		{"other ticket changes: nobody", func(t *testing.T) events.DynamoDBEventRecord {
+		{"ticket assigned by a head: the assignee", func(t *testing.T) events.DynamoDBEventRecord {
 			old := ticket(nil)
 			nw := ticket(func(x *deskline.Ticket) {
 				x.Title, x.AssignedTo, x.UpdatedBy, x.UpdatedAt = "New title", emp2, head1, later
+			})
+			return record(t, dynamo.TypeTicket, old, nw)
+		}, []string{emp2 + ":ticket_assigned"}},
+		{"ticket reassigned and its status changed: new assignee twice, creator once", func(t *testing.T) events.DynamoDBEventRecord {
+			old := ticket(func(x *deskline.Ticket) { x.AssignedTo = emp2 })
+			nw := ticket(func(x *deskline.Ticket) {
+				x.AssignedTo, x.Status, x.UpdatedBy, x.UpdatedAt = head2, deskline.TicketInProgress, head1, later
+			})
+			return record(t, dynamo.TypeTicket, old, nw)
+		}, []string{emp1 + ":ticket_status_changed", head2 + ":ticket_assigned", head2 + ":ticket_status_changed"}},
+		{"ticket taken by its new assignee: nobody", func(t *testing.T) events.DynamoDBEventRecord {
+			old := ticket(nil)
+			nw := ticket(func(x *deskline.Ticket) { x.AssignedTo, x.UpdatedBy, x.UpdatedAt = head1, head1, later })
+			return record(t, dynamo.TypeTicket, old, nw)
+		}, nil},
+		{"ticket unassigned or edited: nobody", func(t *testing.T) events.DynamoDBEventRecord {
+			old := ticket(func(x *deskline.Ticket) { x.AssignedTo = emp2 })
+			nw := ticket(func(x *deskline.Ticket) {
+				x.Title, x.Priority, x.AssignedTo, x.UpdatedBy, x.UpdatedAt = "New title", deskline.PriorityHigh, "", head1, later
 			})
 			return record(t, dynamo.TypeTicket, old, nw)
 		}, nil},
