@@ -80,7 +80,7 @@ func (s *Server) upload(ctx context.Context, r *httpapi.Request, f *deskline.Fil
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.CreateFile(ctx, f, key, t); err != nil {
+	if err := s.Store.CreateFile(ctx, f, key, t, up.ExpiresAt); err != nil {
 		return nil, err
 	}
 	return httpapi.JSON(http.StatusCreated, map[string]any{

@@ -23,6 +23,13 @@ const TypeFile = "file"
 // cascade of the partition removes them with everything else.
 const filePrefix = "F#"
 
+// PendingFileGrace is how long a pending file outlives its presigned
+// upload: an upload begun just before the policy expired may still be
+// arriving. After that nothing can arrive, and the pending file is gone:
+// reads hide it at once, and the item and its alias carry the TTL
+// attribute so DynamoDB deletes them (late). A checked file loses it.
+const PendingFileGrace = time.Hour
+
 func fileAliasPK(id string) string { return "FILE#" + id }
 
 func fileSK(f *deskline.File) string {
@@ -36,7 +43,13 @@ func fileSK(f *deskline.File) string {
 type fileItem struct {
 	keys
 	ObjectKey string `json:"objectKey"`
+	ExpiresAt int64  `json:"expiresAt,omitempty"` // while pending (TTL)
 	*deskline.File
+}
+
+// expired reports whether a pending file outlived its upload.
+func (fi fileItem) expired(now time.Time) bool {
+	return fi.Status == deskline.FilePending && fi.ExpiresAt != 0 && now.Unix() >= fi.ExpiresAt
 }
 
 // fileAliasItem finds a file's item from its id.
@@ -48,6 +61,7 @@ type fileAliasItem struct {
 	ParentSK  string `json:"parentSK"` // the ticket or task item in it
 	ItemSK    string `json:"itemSK"`   // the file item in it
 	CommentID string `json:"commentId,omitempty"`
+	ExpiresAt int64  `json:"expiresAt,omitempty"` // while the file is pending (TTL)
 }
 
 var (
@@ -81,15 +95,17 @@ type FileTarget struct {
 }
 
 // CreateFile stores a new pending file and its alias, if its parent (and
-// comment) still exist.
-func (s *Store) CreateFile(ctx context.Context, f *deskline.File, objectKey string, t FileTarget) error {
+// comment) still exist. Both expire PendingFileGrace after uploadExpires,
+// when the presigned upload does, unless MarkFile checks the file first.
+func (s *Store) CreateFile(ctx context.Context, f *deskline.File, objectKey string, t FileTarget, uploadExpires time.Time) error {
 	f.Version = 1
 	pk, psk := EntityPK(t.EntityType, t.EntityID)
-	item, err := marshalItem(fileItem{keys: keys{PK: pk, SK: fileSK(f), Type: TypeFile}, ObjectKey: objectKey, File: f})
+	expires := uploadExpires.Add(PendingFileGrace).Unix()
+	item, err := marshalItem(fileItem{keys: keys{PK: pk, SK: fileSK(f), Type: TypeFile}, ObjectKey: objectKey, ExpiresAt: expires, File: f})
 	if err != nil {
 		return fmt.Errorf("marshal file %s: %w", f.ID, err)
 	}
-	alias, err := marshalItem(fileAliasItem{PK: fileAliasPK(f.ID), SK: "REF", Type: TypeAlias, ParentPK: pk, ParentSK: psk, ItemSK: fileSK(f), CommentID: f.CommentID})
+	alias, err := marshalItem(fileAliasItem{PK: fileAliasPK(f.ID), SK: "REF", Type: TypeAlias, ParentPK: pk, ParentSK: psk, ItemSK: fileSK(f), CommentID: f.CommentID, ExpiresAt: expires})
 	if err != nil {
 		return fmt.Errorf("marshal file alias: %w", err)
 	}
@@ -144,6 +160,9 @@ func (s *Store) GetFile(ctx context.Context, id string) (*FileRecord, error) {
 	if err := unmarshalItem(raw, &fi); err != nil {
 		return nil, fmt.Errorf("unmarshal file %s: %w", id, err)
 	}
+	if fi.expired(s.clock.Now()) {
+		return nil, errFileNotFound
+	}
 	rec.ObjectKey = fi.ObjectKey
 	praw := items[keyID(a.ParentPK, a.ParentSK)]
 	if praw == nil {
@@ -166,9 +185,10 @@ func (s *Store) GetFile(ctx context.Context, id string) (*FileRecord, error) {
 }
 
 // MarkFile records the outcome of a pending file's check: available, or
-// rejected with a reason. It writes only while the file is still pending
-// under the same object key; otherwise it fails with an error IsFileGone
-// accepts.
+// rejected with a reason, and takes the expiry off the file and its alias.
+// It writes only while the file is still pending under the same object key
+// (even past its expiry, if DynamoDB has not deleted it yet: the upload did
+// arrive); otherwise it fails with an error IsFileGone accepts.
 func (s *Store) MarkFile(ctx context.Context, rec *FileRecord, status deskline.FileStatus, reason string, now time.Time) error {
 	expr := "SET #st = :st, updated_at = :now, version = version + :one"
 	values := map[string]types.AttributeValue{
@@ -179,17 +199,22 @@ func (s *Store) MarkFile(ctx context.Context, rec *FileRecord, status deskline.F
 		expr += ", reason = :reason"
 		values[":reason"] = str(reason)
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: key(rec.pk, rec.sk),
-		UpdateExpression:          aws.String(expr),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND #st = :pending AND objectKey = :key"),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: values,
-	})
-	if isConditionFailed(err) {
-		return errFileGone
-	} else if err != nil {
-		return fmt.Errorf("mark file %s %s: %w", rec.File.ID, status, err)
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key(rec.pk, rec.sk),
+			UpdateExpression:          aws.String(expr + " REMOVE expiresAt"),
+			ConditionExpression:       aws.String("attribute_exists(PK) AND #st = :pending AND objectKey = :key"),
+			ExpressionAttributeNames:  map[string]string{"#st": "status"},
+			ExpressionAttributeValues: values,
+		}},
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key(fileAliasPK(rec.File.ID), "REF"),
+			UpdateExpression:    aws.String("REMOVE expiresAt"),
+			ConditionExpression: aws.String("attribute_exists(PK)"),
+		}},
+	}})
+	if err != nil {
+		return txError("mark file "+rec.File.ID+" "+string(status), err, []error{errFileGone, errFileGone})
 	}
 	rec.File.Status, rec.File.Reason, rec.File.UpdatedAt = status, reason, now
 	rec.File.Version++
@@ -233,11 +258,16 @@ func (s *Store) ListFiles(ctx context.Context, p FileParent, limit int, cursor s
 		prefix = filePrefix + p.CommentID + "#"
 	}
 	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :f)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":f": str(prefix)},
-		ScanIndexForward:          aws.Bool(false),
-		ConsistentRead:            aws.Bool(true),
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :f)"),
+		// Pending files whose upload can no longer arrive are gone.
+		FilterExpression:         aws.String("#st <> :pending OR attribute_not_exists(expiresAt) OR expiresAt > :now"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(pk), ":f": str(prefix), ":pending": str(string(deskline.FilePending)), ":now": num(s.clock.Now().Unix()),
+		},
+		ScanIndexForward: aws.Bool(false),
+		ConsistentRead:   aws.Bool(true),
 	}
 	return queryPage(ctx, s, in, limit, cursor, []string{"PK", "SK"}, "PK", pk, func(raw map[string]types.AttributeValue) (*deskline.File, error) {
 		f := &deskline.File{}
