@@ -29,6 +29,11 @@ func ValidateDepartmentName(name string) error {
 	case n < 2 || n > 100:
 		return Invalid("name", "Department name must be between 2 and 100 characters")
 	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return Invalid("name", "Department name must not contain control characters")
+		}
+	}
 	return nil
 }
 

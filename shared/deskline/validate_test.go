@@ -183,6 +183,8 @@ func TestValidateDepartmentName(t *testing.T) {
 		{"100 multi-byte runes", strings.Repeat("é", 100), ""},
 		{"padding is not counted", "  " + strings.Repeat("a", 100) + "  ", ""},
 		{"inner spaces", "Human Resources", ""},
+		{"inner tab", "Human\tResources", "Department name must not contain control characters"},
+		{"newline", "IT\nSupport", "Department name must not contain control characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,10 +36,17 @@ type departmentItem struct {
 	Version     int64  `dynamodbav:"version"`
 }
 
+// departmentSortKey orders the department list by name, case-insensitively,
+// then by id. The separator sorts below every character a name may hold
+// (names have no control characters), so "IT" comes before "IT Support".
+func departmentSortKey(d *deskline.Department) string {
+	return strings.ToLower(d.Name) + "\x01" + d.ID
+}
+
 func toDepartmentItem(d *deskline.Department) departmentItem {
 	return departmentItem{
 		PK: deptPK(d.ID), SK: skProfile, Type: TypeDepartment,
-		GSI2PK: departmentsPK, GSI2SK: strings.ToLower(d.Name) + "#" + d.ID,
+		GSI2PK: departmentsPK, GSI2SK: departmentSortKey(d),
 		ID: d.ID, Name: d.Name, Code: d.Code, Description: d.Description, IsActive: d.IsActive,
 		MemberCount: d.MemberCount,
 		CreatedAt:   d.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: d.UpdatedAt.UTC().Format(time.RFC3339Nano),

@@ -1,8 +1,10 @@
 package dynamo_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/deskline/deskline/shared/deskline"
@@ -193,5 +195,32 @@ func TestGetDepartments(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The list is ordered by name, case-insensitively, a name before the
+// longer names it starts.
+func TestListDepartmentsByName(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"IT Support", "it-ops", "Facilities", "IT", "Human Resources"} {
+		f.dept(n, strings.ToUpper(n[:2])+fmt.Sprint(len(n)))
+	}
+	var got []string
+	cursor := ""
+	for {
+		page, err := f.store.ListDepartments(f.ctx, 2, cursor)
+		if err != nil {
+			t.Fatalf("ListDepartments: %v", err)
+		}
+		for _, d := range page.Items {
+			got = append(got, d.Name)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	want := []string{"Facilities", "Human Resources", "IT", "IT Support", "it-ops"}
+	if !slices.Equal(got, want) {
+		t.Errorf("departments = %q, want %q", got, want)
 	}
 }
