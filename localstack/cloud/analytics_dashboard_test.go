@@ -1,10 +1,15 @@
 package cloud_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"testing"
+	"time"
 
+	"github.com/deskline/deskline/shared/analytics"
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
@@ -43,5 +48,118 @@ func TestAnalyticsUpdateMetrics(t *testing.T) {
 	}
 	if got := counter.reset(); len(got) != 0 {
 		t.Errorf("update-metrics made DynamoDB calls %v, want none", got)
+	}
+}
+
+// seedBuckets writes whole day buckets of a scope.
+func seedBuckets(t *testing.T, w *world, scope analytics.Scope, days map[string]analytics.Counters) {
+	t.Helper()
+	if err := w.store.PutBuckets(context.Background(), scope, days); err != nil {
+		t.Fatalf("seed buckets: %v", err)
+	}
+}
+
+// checkScoping checks the errors every department dashboard route shares:
+// another department's head 404 (the path names a department outside
+// their scope), employees 403, an unknown department 404, bad dates and
+// unsupported filters 400.
+func checkScoping(t *testing.T, w *world, path func(id string) string) {
+	t.Helper()
+	want(t, w.c.as(w.headB).do("GET", path(w.deptA), nil), 404, "another department's head")
+	want(t, w.c.as(w.empA).do("GET", path(w.deptA), nil), 403, "employee")
+	want(t, w.c.as(w.admin).do("GET", path("DEP-01JB0000000000000000000099"), nil), 404, "unknown department")
+	want(t, w.c.as(w.admin).do("GET", path("nonsense"), nil), 404, "malformed department id")
+	wantErr(t, w.c.as(w.headA).do("GET", path(w.deptA)+"?startDate=2025-03-08&endDate=2025-03-01", nil), 400, "endDate", "end before start")
+	wantErr(t, w.c.as(w.headA).do("GET", path(w.deptA)+"?startDate=2024-01-01&endDate=2025-12-31", nil), 400, "endDate", "too long")
+	wantErr(t, w.c.as(w.headA).do("GET", path(w.deptA)+"?startDate=someday", nil), 400, "startDate", "bad date")
+	wantErr(t, w.c.as(w.headA).do("GET", path(w.deptA)+"?assignedTo="+w.empAID, nil), 400, "assignedTo", "unsupported filter")
+}
+
+// TestAnalyticsDashboardDepartmentTrends compares the halves of a seeded
+// eight-day range.
+func TestAnalyticsDashboardDepartmentTrends(t *testing.T) {
+	w := newWorld(t)
+	days := map[string]analytics.Counters{}
+	for i := range 8 {
+		d := fmt.Sprintf("2025-03-%02d", i+1)
+		c := analytics.Counters{"kDone": 3, "kDnS": 3 * 3600, "tRes": 1, "tResS": 3600}
+		if i < 4 {
+			c["tNew"], c["kNew"], c["kC#ch"] = 2, 2, 2 // first half: 8 tickets, 8 tasks all completed
+		} else {
+			c["tNew"], c["kNew"], c["kC#ch"], c["kC#pm"] = 4, 4, 1, 3 // second half: 16 tickets, 16 tasks, 4 completed
+			c["tResS"] = 3 * 3600                                     // resolutions take 3 h instead of 1 h
+		}
+		days[d] = c
+	}
+	days["2025-03-02"]["kDue"] = 2 // two unfinished tasks were due in the first half
+	seedBuckets(t, w, analytics.Dept(w.deptA), days)
+	// Department B's buckets of the same days must not count.
+	seedBuckets(t, w, analytics.Dept(w.deptB), map[string]analytics.Counters{"2025-03-01": {"tNew": 100}})
+
+	path := func(id string) string { return "/api/analytics/dashboard/department/" + id + "/trends" }
+	r := w.c.as(w.headA).do("GET", path(w.deptA)+"?startDate=2025-03-01&endDate=2025-03-08", nil)
+	want(t, r, 200, "trends")
+	got := map[string][3]any{}
+	for _, m := range decode[[]map[string]any](t, r) {
+		got[m["metric"].(string)] = [3]any{m["trend"], m["from"], m["to"]}
+	}
+	wantTrends := map[string][3]any{
+		"ticketsCreated":        {"up", 8.0, 16.0},
+		"ticketsResolved":       {"flat", 4.0, 4.0},
+		"averageResolutionTime": {"up", 1.0, 3.0},
+		"tasksCreated":          {"up", 8.0, 16.0},
+		"tasksCompleted":        {"flat", 12.0, 12.0},
+		"completionRate":        {"down", 1.0, 0.25},
+		"averageCompletionTime": {"flat", 1.0, 1.0},
+		"overdueTasks":          {"down", 2.0, 0.0},
+		// (12 on time + 4 resolved) / (12 + 4 + 2 overdue) = 88.9; 16 / 16 = 100.
+		"productivityScore": {"up", 88.9, 100.0},
+	}
+	if !reflect.DeepEqual(got, wantTrends) {
+		t.Errorf("trends = %v\nwant %v", got, wantTrends)
+	}
+	r = w.c.as(w.admin).do("GET", path(w.deptA)+"?startDate=2025-03-01&endDate=2025-03-01", nil)
+	want(t, r, 200, "one day")
+	if string(r.Body) != "[]" {
+		t.Errorf("one day's trends = %s, want []", r.Body)
+	}
+	checkScoping(t, w, path)
+}
+
+// TestAnalyticsDashboardCallsPerRequest counts the DynamoDB calls of the
+// dashboard routes over a 90-day range.
+func TestAnalyticsDashboardCallsPerRequest(t *testing.T) {
+	w := newWorld(t)
+	waitIdle(t, w.cloud)
+	a, counter := countingApp(t, w)
+	end := time.Now().UTC()
+	rng := "startDate=" + end.AddDate(0, 0, -89).Format("2006-01-02") + "&endDate=" + end.Format("2006-01-02")
+	named := map[string]int{"GetItem": 1, "Query": 1}
+	dept := func(suffix string) (string, map[string]string) {
+		return "/api/analytics/dashboard/department/" + w.deptA + suffix, map[string]string{"id": w.deptA}
+	}
+	tests := []struct {
+		route  string
+		path   func() (string, map[string]string)
+		caller *deskline.Principal
+		want   map[string]int
+	}{
+		{"analytics-dashboard-department-trends", func() (string, map[string]string) { return dept("/trends") }, testAdmin, named},
+		{"analytics-dashboard-department-trends", func() (string, map[string]string) { return dept("/trends") },
+			&deskline.Principal{UserID: w.headAID, Role: deskline.RoleDepartmentHead, DepartmentID: w.deptA}, named},
+	}
+	for _, tt := range tests {
+		t.Run(tt.route, func(t *testing.T) {
+			path, params := tt.path()
+			counter.reset()
+			resp := invokeAs(t, a, tt.route, "GET", path, params, rng, "", tt.caller)
+			got := counter.reset()
+			if resp.StatusCode != 200 {
+				t.Errorf("status %d: %s", resp.StatusCode, resp.Body)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s as %s made %v DynamoDB calls, want %v", path, tt.caller.Role, got, tt.want)
+			}
+		})
 	}
 }

@@ -188,6 +188,9 @@ var authzTable = []authzRow{
 	{"analytics-performance-trends", static("GET", "/api/analytics/dashboard/performance-trends?period=monthly", nil), cells{200, 200, 200, 403, 403, 401}},
 	{"analytics-priority-metrics", static("GET", "/api/analytics/dashboard/priority-metrics", nil), cells{200, 200, 200, 403, 403, 401}},
 	{"analytics-department-comparison", static("GET", "/api/analytics/dashboard/department-comparison", nil), adminOK},
+	{"analytics-dashboard-department-trends", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/dashboard/department/" + w.deptA + "/trends", nil
+	}, deptAnalytics},
 	{"analytics-update-metrics", static("POST", "/api/analytics/update-metrics", nil), adminOK},
 	{"analytics-reports-create", static("POST", "/api/analytics/reports", map[string]any{"name": "Weekly", "type": "task"}), adminNew},
 	{"analytics-reports-list", static("GET", "/api/analytics/reports", nil), adminOK},

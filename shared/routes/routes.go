@@ -123,6 +123,7 @@ var HTTP = []Route{
 	{"analytics-performance-trends", "GET", "/api/analytics/dashboard/performance-trends", triagers, "Completion, resolution and productivity by period", func(s *api.Server) httpapi.Handler { return s.PerformanceTrends }, nil},
 	{"analytics-priority-metrics", "GET", "/api/analytics/dashboard/priority-metrics", triagers, "Task and ticket metrics per priority", func(s *api.Server) httpapi.Handler { return s.PriorityMetrics }, nil},
 	{"analytics-department-comparison", "GET", "/api/analytics/dashboard/department-comparison", admin, "Every department side by side", func(s *api.Server) httpapi.Handler { return s.DepartmentComparison }, nil},
+	{"analytics-dashboard-department-trends", "GET", "/api/analytics/dashboard/department/{id}/trends", triagers, "A department's metrics, the range's first half against its second", func(s *api.Server) httpapi.Handler { return s.DepartmentDashboardTrends }, nil},
 	{"analytics-update-metrics", "POST", "/api/analytics/update-metrics", admin, "Accepted for the contract: metrics are always current, nothing to update", func(s *api.Server) httpapi.Handler { return s.UpdateMetrics }, nil},
 	{"analytics-reports-create", "POST", "/api/analytics/reports", admin, "Save a report", func(s *api.Server) httpapi.Handler { return s.CreateReport }, nil},
 	{"analytics-reports-list", "GET", "/api/analytics/reports", admin, "List saved reports", func(s *api.Server) httpapi.Handler { return s.ListReports }, nil},
