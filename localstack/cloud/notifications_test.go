@@ -805,6 +805,33 @@ func TestNotificationsREST(t *testing.T) {
 	if count["new_ticket"] != 3 || count["message_received"] != 2 || count["comment_added"] != 2 {
 		t.Errorf("types: %v", count)
 	}
+	// Each embeds who acted and what it is about (the contract's task and
+	// relatedUser; ticket added), as the caller may read them.
+	for _, n := range all {
+		ru, _ := n["relatedUser"].(map[string]any)
+		if ru["id"] != w.empAID || ru["username"] == "" || ru["email"] == "" || len(ru) != 3 {
+			t.Errorf("%s relatedUser = %v", n["type"], n["relatedUser"])
+		}
+		if _, ok := n["recipient"]; ok {
+			t.Errorf("%s has a recipient in the caller's own list", n["type"])
+		}
+		task, _ := n["task"].(map[string]any)
+		ticket, _ := n["ticket"].(map[string]any)
+		switch {
+		case n["taskId"] != nil:
+			if task["id"] != n["taskId"] || task["title"] == "" || task["status"] == "" || ticket != nil {
+				t.Errorf("%s about task %v: task %v, ticket %v", n["type"], n["taskId"], n["task"], n["ticket"])
+			}
+		case n["ticketId"] != nil:
+			if ticket["id"] != n["ticketId"] || ticket["status"] != "open" || ticket["key"] == nil || ticket["key"] == "" || ticket["title"] == "" || task != nil {
+				t.Errorf("%s about ticket %v: ticket %v, task %v", n["type"], n["ticketId"], n["ticket"], n["task"])
+			}
+		default:
+			if n["task"] != nil || n["ticket"] != nil {
+				t.Errorf("%s about nothing embeds task %v, ticket %v", n["type"], n["task"], n["ticket"])
+			}
+		}
+	}
 	if n := unreadCount(t, w, w.headA); n != 7 {
 		t.Errorf("unread count %d, want 7", n)
 	}
@@ -858,6 +885,12 @@ func TestNotificationsREST(t *testing.T) {
 		for _, x := range got {
 			if x["actorId"] != w.empAID || x["userId"] != w.headAID {
 				t.Errorf("related %v", x)
+			}
+			if rc, _ := x["recipient"].(map[string]any); rc["id"] != w.headAID || rc["username"] == "" || len(rc) != 3 {
+				t.Errorf("related %s recipient = %v", x["type"], x["recipient"])
+			}
+			if _, ok := x["relatedUser"]; ok {
+				t.Errorf("related %s has a relatedUser", x["type"])
 			}
 		}
 		if got, _ := page(t, emp, "/api/notifications/related?type=message_received"); len(got) != 2 {

@@ -10,18 +10,63 @@ import (
 	"github.com/deskline/deskline/shared/httpapi"
 )
 
-// notificationView adds the contract's relatedUserId (the actor) to a notification.
+// notificationView is a notification as the contract shows it: the actor
+// as relatedUserId, the task or ticket it is about ({id, title, status};
+// null when there is none, or when the caller may no longer read it), and
+// the other person: relatedUser (who acted) in the caller's list,
+// recipient (who was told) in the list of what the caller did.
 type notificationView struct {
 	*deskline.Notification
-	RelatedUserID string `json:"relatedUserId"`
+	RelatedUserID string     `json:"relatedUserId"`
+	Task          *workRef   `json:"task"`
+	Ticket        *workRef   `json:"ticket"`
+	RelatedUser   *personRef `json:"relatedUser,omitempty"`
+	Recipient     *personRef `json:"recipient,omitempty"`
 }
 
-func viewNotifications(ns []*deskline.Notification) []notificationView {
+// workRef is a ticket or task embedded in a notification.
+type workRef struct {
+	ID     string `json:"id"`
+	Key    string `json:"key,omitempty"` // tickets
+	Title  string `json:"title"`
+	Status string `json:"status"`
+}
+
+// viewNotifications embeds what ns are about and who the other person is
+// (relatedUser when related is false, recipient when it is true), read in
+// one BatchGetItem.
+func (s *Server) viewNotifications(ctx context.Context, r *httpapi.Request, ns []*deskline.Notification, related bool) ([]notificationView, error) {
+	var ids dynamo.RefIDs
+	for _, n := range ns {
+		ids.Tasks = append(ids.Tasks, n.TaskID)
+		ids.Tickets = append(ids.Tickets, n.TicketID)
+		if related {
+			ids.Users = append(ids.Users, n.UserID)
+		} else {
+			ids.Users = append(ids.Users, n.ActorID)
+		}
+	}
+	refs, err := s.Store.GetRefs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]notificationView, len(ns))
 	for i, n := range ns {
-		out[i] = notificationView{Notification: n, RelatedUserID: n.ActorID}
+		v := notificationView{Notification: n, RelatedUserID: n.ActorID}
+		if t := refs.Task(n.TaskID); t != nil && r.Principal.CanReadTask(t) {
+			v.Task = &workRef{ID: t.ID, Title: t.Title, Status: string(t.Status)}
+		}
+		if t := refs.Ticket(n.TicketID); t != nil && r.Principal.CanReadTicket(t) {
+			v.Ticket = &workRef{ID: t.ID, Key: t.Key, Title: t.Title, Status: string(t.Status)}
+		}
+		if related {
+			v.Recipient = refUser(refs, n.UserID)
+		} else {
+			v.RelatedUser = refUser(refs, n.ActorID)
+		}
+		out[i] = v
 	}
-	return out
+	return out, nil
 }
 
 func notificationFilter(r *httpapi.Request, withRead bool) (dynamo.NotificationFilter, error) {
@@ -56,7 +101,11 @@ func (s *Server) ListNotifications(ctx context.Context, r *httpapi.Request) (*ht
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.List(viewNotifications(page.Items), page.NextCursor), nil
+	views, err := s.viewNotifications(ctx, r, page.Items, false)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.List(views, page.NextCursor), nil
 }
 
 // ListRelatedNotifications lists notifications others received about what
@@ -70,7 +119,11 @@ func (s *Server) ListRelatedNotifications(ctx context.Context, r *httpapi.Reques
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.List(viewNotifications(page.Items), page.NextCursor), nil
+	views, err := s.viewNotifications(ctx, r, page.Items, true)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.List(views, page.NextCursor), nil
 }
 
 // UnreadCount counts the caller's unread notifications.
