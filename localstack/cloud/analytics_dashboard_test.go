@@ -147,6 +147,11 @@ func TestAnalyticsDashboardCallsPerRequest(t *testing.T) {
 		{"analytics-dashboard-department-trends", func() (string, map[string]string) { return dept("/trends") }, testAdmin, named},
 		{"analytics-dashboard-department-trends", func() (string, map[string]string) { return dept("/trends") },
 			&deskline.Principal{UserID: w.headAID, Role: deskline.RoleDepartmentHead, DepartmentID: w.deptA}, named},
+		{"analytics-forecast-task-completion", func() (string, map[string]string) { return dept("/forecast/task-completion") }, testAdmin, named},
+		{"analytics-forecast-workload", func() (string, map[string]string) { return dept("/forecast/workload") }, testAdmin, named},
+		{"analytics-forecast-productivity", func() (string, map[string]string) {
+			return "/api/analytics/dashboard/user/" + w.empAID + "/forecast/productivity", map[string]string{"id": w.empAID}
+		}, testAdmin, named},
 	}
 	for _, tt := range tests {
 		t.Run(tt.route, func(t *testing.T) {
@@ -162,4 +167,80 @@ func TestAnalyticsDashboardCallsPerRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// forecastValues reads a forecast's dates and values.
+func forecastValues(t *testing.T, r response, name string) ([]string, []float64) {
+	t.Helper()
+	var days []string
+	var vals []float64
+	for _, p := range decode[[]map[string]any](t, r) {
+		days = append(days, p["date"].(string))
+		vals = append(vals, p[name].(float64))
+	}
+	return days, vals
+}
+
+// TestAnalyticsDashboardForecasts fits seeded weeks and checks the next
+// seven days.
+func TestAnalyticsDashboardForecasts(t *testing.T) {
+	w := newWorld(t)
+	dept, user := map[string]analytics.Counters{}, map[string]analytics.Counters{}
+	for i := range 7 {
+		d := fmt.Sprintf("2025-03-%02d", i+1)
+		// Completions rise by one a day (1…7); new tasks fall (10…4).
+		dept[d] = analytics.Counters{"kDone": int64(i + 1), "kNew": int64(10 - i)}
+		user[d] = analytics.Counters{"cNew": 1} // a day without scored work
+	}
+	// empA's scored days: 100 on the 1st, 80 on the 3rd, 60 on the 5th.
+	user["2025-03-01"] = analytics.Counters{"kDone": 1}
+	user["2025-03-03"] = analytics.Counters{"kDone": 5, "kLate": 1}
+	user["2025-03-05"] = analytics.Counters{"kDone": 5, "kLate": 2}
+	seedBuckets(t, w, analytics.Dept(w.deptA), dept)
+	seedBuckets(t, w, analytics.User(w.empAID), user)
+	week := "?startDate=2025-03-01&endDate=2025-03-07"
+	next := []string{"2025-03-08", "2025-03-09", "2025-03-10", "2025-03-11", "2025-03-12", "2025-03-13", "2025-03-14"}
+
+	tests := []struct {
+		name, path, field string
+		want              []float64
+	}{
+		{"task completion", "/api/analytics/dashboard/department/" + w.deptA + "/forecast/task-completion", "predictedCompletedTasks", []float64{8, 9, 10, 11, 12, 13, 14}},
+		{"workload, never negative", "/api/analytics/dashboard/department/" + w.deptA + "/forecast/workload", "predictedTotalTasks", []float64{3, 2, 1, 0, 0, 0, 0}},
+		{"productivity, scored days only", "/api/analytics/dashboard/user/" + w.empAID + "/forecast/productivity", "predictedProductivityScore", []float64{30, 20, 10, 0, 0, 0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := w.c.as(w.headA).do("GET", tt.path+week, nil)
+			want(t, r, 200, tt.name)
+			days, vals := forecastValues(t, r, tt.field)
+			if !reflect.DeepEqual(days, next) || !reflect.DeepEqual(vals, tt.want) {
+				t.Errorf("forecast = %v %v, want %v %v", days, vals, next, tt.want)
+			}
+			// One day is too little data.
+			r = w.c.as(w.admin).do("GET", tt.path+"?startDate=2025-03-02&endDate=2025-03-02", nil)
+			want(t, r, 200, tt.name+", one day")
+			if string(r.Body) != "[]" {
+				t.Errorf("one day's forecast = %s, want []", r.Body)
+			}
+		})
+	}
+	t.Run("no data", func(t *testing.T) {
+		r := w.c.as(w.admin).do("GET", "/api/analytics/dashboard/department/"+w.deptB+"/forecast/workload"+week, nil)
+		want(t, r, 200, "department B")
+		if string(r.Body) != "[]" {
+			t.Errorf("forecast without data = %s, want []", r.Body)
+		}
+	})
+	t.Run("scoping", func(t *testing.T) {
+		checkScoping(t, w, func(id string) string {
+			return "/api/analytics/dashboard/department/" + id + "/forecast/task-completion"
+		})
+		checkScoping(t, w, func(id string) string { return "/api/analytics/dashboard/department/" + id + "/forecast/workload" })
+		user := func(id string) string { return "/api/analytics/dashboard/user/" + id + "/forecast/productivity" }
+		want(t, w.c.as(w.headB).do("GET", user(w.empAID), nil), 404, "another department's person")
+		want(t, w.c.as(w.empA).do("GET", user(w.empAID), nil), 403, "employee, even their own")
+		want(t, w.c.as(w.admin).do("GET", user("USR-01JB0000000000000000000099"), nil), 404, "unknown user")
+		wantErr(t, w.c.as(w.headA).do("GET", user(w.empAID)+"?startDate=2025-03-08&endDate=2025-03-01", nil), 400, "endDate", "end before start")
+	})
 }

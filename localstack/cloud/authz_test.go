@@ -191,6 +191,15 @@ var authzTable = []authzRow{
 	{"analytics-dashboard-department-trends", func(w *world) (string, string, any) {
 		return "GET", "/api/analytics/dashboard/department/" + w.deptA + "/trends", nil
 	}, deptAnalytics},
+	{"analytics-forecast-task-completion", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/dashboard/department/" + w.deptA + "/forecast/task-completion", nil
+	}, deptAnalytics},
+	{"analytics-forecast-productivity", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/dashboard/user/" + w.empAID + "/forecast/productivity", nil
+	}, cells{200, 200, 404, 403, 403, 401}}, // empA's forecast: admins and A's head; employees not even their own
+	{"analytics-forecast-workload", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/dashboard/department/" + w.deptA + "/forecast/workload", nil
+	}, deptAnalytics},
 	{"analytics-update-metrics", static("POST", "/api/analytics/update-metrics", nil), adminOK},
 	{"analytics-reports-create", static("POST", "/api/analytics/reports", map[string]any{"name": "Weekly", "type": "task"}), adminNew},
 	{"analytics-reports-list", static("GET", "/api/analytics/reports", nil), adminOK},

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
 
 	"github.com/deskline/deskline/shared/analytics"
@@ -31,4 +32,54 @@ func (s *Server) DepartmentDashboardTrends(ctx context.Context, r *httpapi.Reque
 		return nil, err
 	}
 	return httpapi.JSON(http.StatusOK, analytics.CompareHalves(series, rng, s.today())), nil
+}
+
+// forecast answers a forecast as [{date, <name>}].
+func forecast(preds []analytics.Prediction, name string) *httpapi.Response {
+	out := make([]map[string]any, len(preds))
+	for i, p := range preds {
+		out[i] = map[string]any{"date": p.Date, name: p.Value}
+	}
+	return httpapi.JSON(http.StatusOK, out)
+}
+
+// DepartmentTaskCompletionForecast predicts the tasks a department will
+// complete on each of the 7 days after the range's end, from the
+// least-squares line through the range's whole days (see
+// analytics.Forecast): [{date, predictedCompletedTasks}], never negative;
+// [] with fewer than 2 days of data. One GetItem and one Query.
+func (s *Server) DepartmentTaskCompletionForecast(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	_, rng, series, err := s.departmentSeries(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	pts := series.CountPoints(rng, s.today(), analytics.FTasksCompleted)
+	return forecast(analytics.Forecast(rng, pts, 0, math.Inf(1)), "predictedCompletedTasks"), nil
+}
+
+// DepartmentWorkloadForecast predicts the tasks a department will get
+// (tasks created, the metrics' totalTasks) on each of the 7 days after the
+// range's end: [{date, predictedTotalTasks}], as
+// DepartmentTaskCompletionForecast.
+func (s *Server) DepartmentWorkloadForecast(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	_, rng, series, err := s.departmentSeries(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	pts := series.CountPoints(rng, s.today(), analytics.FTasksCreated)
+	return forecast(analytics.Forecast(rng, pts, 0, math.Inf(1)), "predictedTotalTasks"), nil
+}
+
+// UserProductivityForecast predicts a user's productivity score (0–100) on
+// each of the 7 days after the range's end, from the line through the
+// range's whole days that had scored work: [{date,
+// predictedProductivityScore}]; [] with fewer than 2 such days. One GetItem
+// (the user) and one Query.
+func (s *Server) UserProductivityForecast(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	_, rng, series, err := s.userSeries(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	pts := series.ProductivityPoints(rng, s.today())
+	return forecast(analytics.Forecast(rng, pts, 0, 100), "predictedProductivityScore"), nil
 }
