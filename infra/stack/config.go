@@ -185,6 +185,14 @@ func (s Spec) Check() error {
 		default:
 			return fmt.Errorf("function %q has unknown kind %q", f.Name, f.Kind)
 		}
+		if f.Schedule != "" {
+			if f.Kind != routes.KindTask {
+				return fmt.Errorf("function %q: only tasks are scheduled, not %s functions", f.Name, f.Kind)
+			}
+			if _, err := routes.ScheduleRate(f.Schedule); err != nil {
+				return fmt.Errorf("function %q: %w", f.Name, err)
+			}
+		}
 	}
 	if authorizers != 1 {
 		return fmt.Errorf("the route table must have exactly one %s function, has %d", routes.KindAuthorizer, authorizers)

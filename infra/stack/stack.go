@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
@@ -60,6 +62,7 @@ type fnSpec struct {
 	needs     []routes.Need
 	routeKey  string
 	itemTypes []string
+	schedule  string // a task's EventBridge schedule
 	route     routes.Route
 }
 
@@ -78,7 +81,7 @@ func (s Spec) fnSpecs() []fnSpec {
 		out = append(out, fnSpec{name: r.Name, kind: kindHTTP, writes: !r.ReadOnly(), needs: r.Needs, route: r})
 	}
 	for _, f := range s.Functions {
-		out = append(out, fnSpec{name: f.Name, kind: f.Kind, writes: f.Writes, needs: f.Needs, routeKey: f.RouteKey, itemTypes: f.ItemTypes})
+		out = append(out, fnSpec{name: f.Name, kind: f.Kind, writes: f.Writes, needs: f.Needs, routeKey: f.RouteKey, itemTypes: f.ItemTypes, schedule: f.Schedule})
 	}
 	return out
 }
@@ -292,6 +295,9 @@ func New(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Co
 			d.addStreamSource(stack, st, f, fn, alarm, removal)
 		case routes.KindS3:
 			d.addS3Trigger(stack, f, fn, alarm, removal)
+		}
+		if f.schedule != "" {
+			d.addSchedule(stack, cfg, f, fn, alarm, removal)
 		}
 	}
 
@@ -595,6 +601,27 @@ func (d *Deskline) addS3Trigger(stack awscdk.Stack, f fnSpec, fn awslambda.Funct
 	d.Bucket.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(fn))
 }
 
+// addSchedule invokes a scheduled task at its rate with an EventBridge
+// rule. A failed run is retried twice within the hour (the task is
+// idempotent per scheduled time); what still fails, or cannot be
+// delivered, lands in a queue with an alarm.
+func (d *Deskline) addSchedule(stack awscdk.Stack, cfg Config, f fnSpec, fn awslambda.Function, alarm alarmFunc, removal awscdk.RemovalPolicy) {
+	dlq := newDLQ(stack, f.name, removal, alarm, f.name+": scheduled runs given up on")
+	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(2),
+		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(1)),
+		OnFailure:     awslambdadestinations.NewSqsDestination(dlq),
+	})
+	awsevents.NewRule(stack, jsii.String(pascal(f.name)+"Schedule"), &awsevents.RuleProps{
+		RuleName:    jsii.String(FunctionName(cfg.Stage, f.name)),
+		Description: jsii.String("Deskline " + cfg.Stage + ": run " + f.name + " " + f.schedule),
+		Schedule:    awsevents.Schedule_Expression(jsii.String(f.schedule)),
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+			RetryAttempts: jsii.Number(2), MaxEventAge: awscdk.Duration_Hours(jsii.Number(1)), DeadLetterQueue: dlq,
+		})},
+	})
+}
+
 // newFunction builds one function with its log group and least-privilege
 // permissions.
 func (d *Deskline) newFunction(scope constructs.Construct, cfg Config, st stageSettings, removal awscdk.RemovalPolicy, f fnSpec) awslambda.Function {
@@ -643,10 +670,11 @@ type sharedRole struct {
 
 // roleKey names a function's permission profile. Functions whose rows ask
 // for the same access share one role (the same least-privilege policy),
-// which keeps the stack small; stream and S3 consumers get their own, since
-// their event sources and dead-letter queues are theirs alone.
+// which keeps the stack small; stream and S3 consumers and scheduled tasks
+// get their own, since their event sources and dead-letter queues are
+// theirs alone.
 func roleKey(f fnSpec) string {
-	if f.kind == routes.KindStream || f.kind == routes.KindS3 {
+	if f.kind == routes.KindStream || f.kind == routes.KindS3 || f.schedule != "" {
 		return pascal(f.name)
 	}
 	k := "Read"
@@ -668,6 +696,23 @@ func roleKey(f fnSpec) string {
 		k += "JwtSecret"
 	}
 	return k
+}
+
+// roleDescription names a role's functions within IAM's 1,000 characters
+// (a read-only role is shared by dozens of GET routes).
+func roleDescription(stage string, names []string) string {
+	d := "Deskline " + stage + ": "
+	for i, n := range names {
+		more := fmt.Sprintf(" and %d more", len(names)-i)
+		if len(d)+len(n)+2+len(more) > 1000 && i < len(names)-1 || len(d)+len(n) > 1000 {
+			return strings.TrimSuffix(d, ", ") + more
+		}
+		d += n
+		if i < len(names)-1 {
+			d += ", "
+		}
+	}
+	return d
 }
 
 // newRoles creates one role per permission profile with its policy: logs
@@ -694,7 +739,7 @@ func (d *Deskline) newRoles(stack awscdk.Stack, cfg Config, specs []fnSpec) map[
 		}
 		role := awsiam.NewRole(stack, jsii.String("Role"+k), &awsiam.RoleProps{
 			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-			Description: jsii.String("Deskline " + cfg.Stage + ": " + strings.Join(names, ", ")),
+			Description: jsii.String(roleDescription(cfg.Stage, names)),
 		})
 		add := func(actions []string, resources ...*string) {
 			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -242,6 +242,7 @@ func fixtureSpec() stack.Spec {
 			{Name: "stream-projector", Kind: routes.KindStream, ItemTypes: []string{"ticket", "task"}, Writes: true},
 			{Name: "upload-validator", Kind: routes.KindS3, Writes: true, Needs: []routes.Need{routes.NeedObjects}},
 			{Name: "rebuild", Kind: routes.KindTask, Writes: true},
+			{Name: "mailer", Kind: routes.KindTask, Writes: true, Needs: []routes.Need{routes.NeedSendMail}, Schedule: "rate(1 hour)"},
 		},
 	}
 }
@@ -370,6 +371,7 @@ type fnInfo struct {
 	needs      []routes.Need
 	route      *routes.Route
 	itemTypes  []string
+	schedule   string
 }
 
 func (f fnInfo) has(n routes.Need) bool {
@@ -388,7 +390,7 @@ func (s *synthesized) infos() []fnInfo {
 		out = append(out, fnInfo{name: r.Name, kind: "http", writes: !r.ReadOnly(), needs: r.Needs, route: &r})
 	}
 	for _, f := range s.spec.Functions {
-		out = append(out, fnInfo{name: f.Name, kind: f.Kind, writes: f.Writes, needs: f.Needs, itemTypes: f.ItemTypes})
+		out = append(out, fnInfo{name: f.Name, kind: f.Kind, writes: f.Writes, needs: f.Needs, itemTypes: f.ItemTypes, schedule: f.Schedule})
 	}
 	return out
 }
@@ -589,7 +591,7 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 				"execute-api:ManageConnections": f.has(routes.NeedPostWS),
 				"secretsmanager:GetSecretValue": stack.NeedsJWTSecret(f.name, f.kind),
 				"dynamodb:GetRecords":           f.kind == routes.KindStream,
-				"sqs:SendMessage":               f.kind == routes.KindStream || f.kind == routes.KindS3,
+				"sqs:SendMessage":               f.kind == routes.KindStream || f.kind == routes.KindS3 || f.schedule != "",
 			}
 			for a, want := range expect {
 				if acts[a] != want {
@@ -984,4 +986,60 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// A scheduled task has an EventBridge rule at its rate that invokes it,
+// retries within the hour and keeps what fails in a queue; nothing else
+// is scheduled.
+func TestScheduledTasksHaveRules(t *testing.T) {
+	for _, s := range both() {
+		rules := s.ofType("AWS::Events::Rule")
+		scheduled := 0
+		for _, f := range s.infos() {
+			if f.schedule == "" {
+				continue
+			}
+			scheduled++
+			fnID, _ := s.function(t, f.name)
+			var rule map[string]any
+			for _, r := range rules {
+				if r.Properties["ScheduleExpression"] == f.schedule && strings.Contains(mustJSON(r.Properties["Targets"]), `"`+fnID+`"`) {
+					rule = r.Properties
+				}
+			}
+			if rule == nil {
+				t.Errorf("%s: no rule %s invoking %s", s.name, f.schedule, f.name)
+				continue
+			}
+			target := rule["Targets"].([]any)[0].(map[string]any)
+			retry, _ := target["RetryPolicy"].(map[string]any)
+			if rule["State"] != "ENABLED" || retry["MaximumRetryAttempts"] != 2.0 || retry["MaximumEventAgeInSeconds"] != 3600.0 || target["DeadLetterConfig"] == nil {
+				t.Errorf("%s: %s rule %v", s.name, f.name, mustJSON(rule))
+			}
+			invoke := false
+			for _, c := range s.ofType("AWS::Lambda::EventInvokeConfig") {
+				if strings.Contains(mustJSON(c.Properties["FunctionName"]), `"`+fnID+`"`) {
+					invoke = c.Properties["MaximumRetryAttempts"] == 2.0 && strings.Contains(mustJSON(c.Properties["DestinationConfig"]), "OnFailure")
+				}
+			}
+			if !invoke {
+				t.Errorf("%s: %s has no async invoke config with 2 retries and a failure destination", s.name, f.name)
+			}
+			allowed := false
+			for _, p := range s.ofType("AWS::Lambda::Permission") {
+				if p.Properties["Principal"] == "events.amazonaws.com" && strings.Contains(mustJSON(p.Properties["FunctionName"]), `"`+fnID+`"`) {
+					allowed = true
+				}
+			}
+			if !allowed {
+				t.Errorf("%s: EventBridge may not invoke %s", s.name, f.name)
+			}
+		}
+		if scheduled == 0 && s.name == "fixture" {
+			t.Error("the fixture has no scheduled task")
+		}
+		if len(rules) != scheduled {
+			t.Errorf("%s: %d rules for %d scheduled tasks", s.name, len(rules), scheduled)
+		}
+	}
 }

@@ -74,6 +74,9 @@ type Cloud struct {
 	stopPump context.CancelFunc
 	pumpDone chan struct{}
 	s3       *s3Side
+
+	stopSchedules context.CancelFunc
+	scheduled     sync.WaitGroup
 }
 
 // Start brings the local cloud up: DynamoDB Local (unless an endpoint is
@@ -166,6 +169,9 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 	if err := c.s3.attach(c.App); err != nil {
 		return err
 	}
+	if err := c.startSchedules(o.Log); err != nil {
+		return err
+	}
 	return c.startPump(o, db)
 }
 
@@ -223,6 +229,11 @@ func (c *Cloud) startPump(o Options, db streams.DescribeTabler) error {
 // Close stops the HTTP API, the stream pump and the DynamoDB Local it started.
 func (c *Cloud) Close() error {
 	var errs []error
+	if c.stopSchedules != nil {
+		c.stopSchedules()
+		c.scheduled.Wait()
+		c.stopSchedules = nil
+	}
 	if c.stopPump != nil {
 		c.stopPump()
 		<-c.pumpDone

@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -48,8 +47,9 @@ type ReportParams struct {
 	EndDate      string `json:"endDate,omitempty"`
 }
 
-// Schedule is when a report is to be mailed, and to whom. It is stored and
-// returned; sending scheduled reports is not implemented.
+// Schedule is when a report is to be mailed, and to whom: the
+// reports-mailer function mails an active report's data each time the
+// cron expression fires (UTC).
 type Schedule struct {
 	Cron           string `json:"cron"`
 	RecipientEmail string `json:"recipientEmail"`
@@ -98,20 +98,13 @@ func ValidateReport(r *Report) error {
 	return nil
 }
 
-var cronField = regexp.MustCompile(`^[0-9*/,\-A-Za-z?LW#]+$`)
-
-// ValidateSchedule checks a schedule: a five-field cron expression and an
-// e-mail address.
+// ValidateSchedule checks a schedule: a five-field cron expression (see
+// Cron; evaluated in UTC) and an e-mail address.
 func ValidateSchedule(s *Schedule) error {
+	if _, err := ParseCron(s.Cron); err != nil {
+		return deskline.Invalid("cron", "cron must be a cron expression of five fields (minute hour day-of-month month day-of-week, UTC): "+err.Error())
+	}
 	fields := strings.Fields(s.Cron)
-	if len(fields) != 5 {
-		return deskline.Invalid("cron", "cron must be a cron expression of five fields")
-	}
-	for _, f := range fields {
-		if !cronField.MatchString(f) {
-			return deskline.Invalid("cron", "cron must be a cron expression of five fields")
-		}
-	}
 	s.Cron = strings.Join(fields, " ")
 	email, err := deskline.NormalizeEmail(s.RecipientEmail)
 	if err != nil {

@@ -167,6 +167,9 @@ type Function struct {
 	// Writes reports whether the function writes to the table.
 	Writes bool
 	Needs  []Need
+	// Schedule, for a task, is the EventBridge schedule that invokes it
+	// ("rate(5 minutes)"); the local cloud runs it on the same rate.
+	Schedule string
 }
 
 // Functions lists the Lambda functions that are not HTTP routes.
@@ -178,6 +181,7 @@ var Functions = []Function{
 	{Name: "ws-disconnect", Kind: KindWebSocket, RouteKey: "$disconnect", Writes: true},
 	{Name: "ws-default", Kind: KindWebSocket, RouteKey: "$default", Writes: true},
 	{Name: "analytics-rebuild", Kind: KindTask, Writes: true},
+	{Name: "reports-mailer", Kind: KindTask, Writes: true, Needs: []Need{NeedSendMail}, Schedule: "rate(5 minutes)"},
 	{Name: "upload-validator", Kind: KindS3, Writes: true, Needs: []Need{NeedObjects}},
 }
 

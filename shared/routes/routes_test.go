@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskline/deskline/shared/routes"
 )
@@ -145,5 +146,45 @@ func TestReadOnly(t *testing.T) {
 				t.Errorf("ReadOnly() = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestScheduleRate(t *testing.T) {
+	tests := []struct {
+		expr string
+		want time.Duration
+		ok   bool
+	}{
+		{"rate(5 minutes)", 5 * time.Minute, true},
+		{"rate(1 minute)", time.Minute, true},
+		{"rate(2 hours)", 2 * time.Hour, true},
+		{"rate(1 day)", 24 * time.Hour, true},
+		{"rate(1 minutes)", 0, false},
+		{"rate(5 minute)", 0, false},
+		{"rate(0 minutes)", 0, false},
+		{"cron(0 9 * * ? *)", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			got, err := routes.ScheduleRate(tt.expr)
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Errorf("ScheduleRate(%q) = %s, %v; want %s, ok %v", tt.expr, got, err, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestSchedulesAreTasksWithRates(t *testing.T) {
+	for _, f := range routes.Functions {
+		if f.Schedule == "" {
+			continue
+		}
+		if f.Kind != routes.KindTask {
+			t.Errorf("%s has a schedule but is a %s function; only tasks are scheduled", f.Name, f.Kind)
+		}
+		if _, err := routes.ScheduleRate(f.Schedule); err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+		}
 	}
 }
