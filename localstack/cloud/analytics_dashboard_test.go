@@ -152,6 +152,10 @@ func TestAnalyticsDashboardCallsPerRequest(t *testing.T) {
 		{"analytics-forecast-productivity", func() (string, map[string]string) {
 			return "/api/analytics/dashboard/user/" + w.empAID + "/forecast/productivity", map[string]string{"id": w.empAID}
 		}, testAdmin, named},
+		{"analytics-anomalies-department", func() (string, map[string]string) { return dept("/anomalies") }, testAdmin, named},
+		{"analytics-anomalies-user", func() (string, map[string]string) {
+			return "/api/analytics/dashboard/user/" + w.empAID + "/anomalies", map[string]string{"id": w.empAID}
+		}, testAdmin, named},
 	}
 	for _, tt := range tests {
 		t.Run(tt.route, func(t *testing.T) {
@@ -242,5 +246,65 @@ func TestAnalyticsDashboardForecasts(t *testing.T) {
 		want(t, w.c.as(w.empA).do("GET", user(w.empAID), nil), 403, "employee, even their own")
 		want(t, w.c.as(w.admin).do("GET", user("USR-01JB0000000000000000000099"), nil), 404, "unknown user")
 		wantErr(t, w.c.as(w.headA).do("GET", user(w.empAID)+"?startDate=2025-03-08&endDate=2025-03-01", nil), 400, "endDate", "end before start")
+	})
+}
+
+// TestAnalyticsDashboardAnomalies finds the seeded outliers of two weeks,
+// and nothing else.
+func TestAnalyticsDashboardAnomalies(t *testing.T) {
+	w := newWorld(t)
+	dept, user := map[string]analytics.Counters{}, map[string]analytics.Counters{}
+	for i := range 14 {
+		d := fmt.Sprintf("2025-04-%02d", i+1)
+		dept[d] = analytics.Counters{"tNew": 3, "kDone": 5, "kNew": int64(4 + i%3)}
+		user[d] = analytics.Counters{"cNew": 2, "kDone": 1}
+	}
+	dept["2025-04-08"]["tNew"] = 20 // a spike of new tickets
+	dept["2025-04-11"]["kDone"] = 0 // nothing completed
+	dept["2025-04-03"]["kDue"] = 1  // one overdue task: too small to matter
+	user["2025-04-05"]["cNew"] = 12 // a day of many comments
+	seedBuckets(t, w, analytics.Dept(w.deptA), dept)
+	seedBuckets(t, w, analytics.User(w.empAID), user)
+	seedBuckets(t, w, analytics.Dept(w.deptB), map[string]analytics.Counters{"2025-04-02": {"tNew": 500}})
+	rng := "?startDate=2025-04-01&endDate=2025-04-14"
+
+	type hit struct{ Date, Type, Metric, Message string }
+	hits := func(r response) []hit {
+		var out []hit
+		for _, a := range decode[[]map[string]any](t, r) {
+			out = append(out, hit{a["date"].(string), a["type"].(string), a["metric"].(string), a["message"].(string)})
+		}
+		return out
+	}
+	r := w.c.as(w.headA).do("GET", "/api/analytics/dashboard/department/"+w.deptA+"/anomalies"+rng, nil)
+	want(t, r, 200, "department anomalies")
+	wantHits := []hit{
+		{"2025-04-08", "spike", "ticketsCreated", "20 tickets created on 2025-04-08, far above the daily mean of 4.21 (standard deviation 4.38) over 14 days"},
+		{"2025-04-11", "drop", "tasksCompleted", "0 tasks completed on 2025-04-11, far below the daily mean of 4.64 (standard deviation 1.29) over 14 days"},
+	}
+	if got := hits(r); !reflect.DeepEqual(got, wantHits) {
+		t.Errorf("department anomalies = %+v\nwant %+v", got, wantHits)
+	}
+	r = w.c.as(w.headA).do("GET", "/api/analytics/dashboard/user/"+w.empAID+"/anomalies"+rng, nil)
+	want(t, r, 200, "user anomalies")
+	if got := hits(r); len(got) != 1 || got[0].Date != "2025-04-05" || got[0].Type != "spike" || got[0].Metric != "commentsAdded" {
+		t.Errorf("user anomalies = %+v, want the comments spike of 2025-04-05", got)
+	}
+	// A week without the spike has nothing to report; fewer than 7 days
+	// are too few to tell.
+	for _, q := range []string{"?startDate=2025-04-01&endDate=2025-04-07", "?startDate=2025-04-06&endDate=2025-04-11"} {
+		r = w.c.as(w.admin).do("GET", "/api/analytics/dashboard/department/"+w.deptA+"/anomalies"+q, nil)
+		want(t, r, 200, "anomalies "+q)
+		if string(r.Body) != "[]" {
+			t.Errorf("anomalies %s = %s, want []", q, r.Body)
+		}
+	}
+	t.Run("scoping", func(t *testing.T) {
+		checkScoping(t, w, func(id string) string { return "/api/analytics/dashboard/department/" + id + "/anomalies" })
+		user := func(id string) string { return "/api/analytics/dashboard/user/" + id + "/anomalies" }
+		want(t, w.c.as(w.headB).do("GET", user(w.empAID), nil), 404, "another department's person")
+		want(t, w.c.as(w.empA).do("GET", user(w.empAID), nil), 403, "employee")
+		want(t, w.c.as(w.admin).do("GET", user("USR-01JB0000000000000000000099"), nil), 404, "unknown user")
+		wantErr(t, w.c.as(w.headA).do("GET", user(w.empAID)+"?endDate=soon", nil), 400, "endDate", "bad date")
 	})
 }

@@ -200,6 +200,12 @@ var authzTable = []authzRow{
 	{"analytics-forecast-workload", func(w *world) (string, string, any) {
 		return "GET", "/api/analytics/dashboard/department/" + w.deptA + "/forecast/workload", nil
 	}, deptAnalytics},
+	{"analytics-anomalies-department", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/dashboard/department/" + w.deptA + "/anomalies", nil
+	}, deptAnalytics},
+	{"analytics-anomalies-user", func(w *world) (string, string, any) {
+		return "GET", "/api/analytics/dashboard/user/" + w.empAID + "/anomalies", nil
+	}, cells{200, 200, 404, 403, 403, 401}},
 	{"analytics-update-metrics", static("POST", "/api/analytics/update-metrics", nil), adminOK},
 	{"analytics-reports-create", static("POST", "/api/analytics/reports", map[string]any{"name": "Weekly", "type": "task"}), adminNew},
 	{"analytics-reports-list", static("GET", "/api/analytics/reports", nil), adminOK},

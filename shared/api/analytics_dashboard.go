@@ -83,3 +83,26 @@ func (s *Server) UserProductivityForecast(ctx context.Context, r *httpapi.Reques
 	pts := series.ProductivityPoints(rng, s.today())
 	return forecast(analytics.Forecast(rng, pts, 0, 100), "predictedProductivityScore"), nil
 }
+
+// DepartmentAnomalies lists the days of the range on which a department's
+// daily counts stood out (see analytics.Series.Anomalies and
+// analytics.DepartmentAnomalyMetrics): [{date, type (spike, drop), metric,
+// value, mean, stdDev, message}]. One GetItem and one Query.
+func (s *Server) DepartmentAnomalies(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	_, rng, series, err := s.departmentSeries(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.JSON(http.StatusOK, series.Anomalies(rng, s.today(), analytics.DepartmentAnomalyMetrics)), nil
+}
+
+// UserAnomalies lists the days of the range on which a user's daily counts
+// stood out (analytics.UserAnomalyMetrics), as DepartmentAnomalies. One
+// GetItem (the user) and one Query.
+func (s *Server) UserAnomalies(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	_, rng, series, err := s.userSeries(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.JSON(http.StatusOK, series.Anomalies(rng, s.today(), analytics.UserAnomalyMetrics)), nil
+}
