@@ -4,6 +4,7 @@ package cloud_test
 // (issue 3).
 
 import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"slices"
 	"strings"
 	"testing"
@@ -198,9 +199,17 @@ func TestCommentEditAndDelete(t *testing.T) {
 	if ids := commentIDs(t, emp, "/api/comments/task/"+w.taskA); len(ids) != 0 {
 		t.Errorf("after deletes the comments are %v", ids)
 	}
-	for _, pk := range []string{"CMT#" + w.commentA, "CMT#" + byHead} {
-		if items := partition(t, w, pk); len(items) != 0 {
-			t.Errorf("alias %s remains after delete", pk)
+	// Each alias stays a while as the note of who deleted the comment
+	// (the history's actor), with the TTL attribute set.
+	for pk, by := range map[string]string{"CMT#" + w.commentA: userIDOf(t, w, w.admin), "CMT#" + byHead: w.headAID} {
+		items := partition(t, w, pk)
+		if len(items) != 1 {
+			t.Fatalf("alias %s: %d items after delete, want the deletion note", pk, len(items))
+		}
+		got, _ := items[0]["deletedBy"].(*types.AttributeValueMemberS)
+		_, ttl := items[0]["expiresAt"].(*types.AttributeValueMemberN)
+		if got == nil || got.Value != by || !ttl {
+			t.Errorf("alias %s after delete: %v", pk, items[0])
 		}
 	}
 }

@@ -947,7 +947,7 @@ func TestTicketHistory(t *testing.T) {
 		{"updated", "category", "support", "bug", adminID, 3},
 		{"comment_added", "", nil, "First words", w.empAID, 1},
 		{"comment_edited", "", "First words", "Better words", w.empAID, 2},
-		{"comment_deleted", "", "Better words", nil, "", 2},
+		{"comment_deleted", "", "Better words", nil, adminID, 2},
 	}
 	hist := historyOf(t, w.call(t, w.empA), "tickets", id)
 	var got []entry

@@ -214,7 +214,7 @@ func (s *Server) DeleteComment(ctx context.Context, r *httpapi.Request) (*httpap
 	if err := checkIfMatch(r, c.Version); err != nil {
 		return nil, err
 	}
-	if err := s.Store.DeleteComment(ctx, c); err != nil {
+	if err := s.Store.DeleteComment(ctx, c, r.Principal.UserID); err != nil {
 		return nil, err
 	}
 	return httpapi.Message(http.StatusOK, "Comment deleted successfully"), nil

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -87,7 +88,7 @@ func (s *Store) GetCommentWithParent(ctx context.Context, id string) (*deskline.
 	if err != nil {
 		return nil, Parent{}, fmt.Errorf("get comment alias %s: %w", id, err)
 	}
-	if out.Item == nil {
+	if out.Item == nil || out.Item["deletedBy"] != nil {
 		return nil, Parent{}, errCommentNotFound
 	}
 	var a aliasItem
@@ -148,20 +149,51 @@ func (s *Store) UpdateComment(ctx context.Context, prev, next *deskline.Comment)
 }
 
 // DeleteComment deletes a comment and its alias.
-func (s *Store) DeleteComment(ctx context.Context, c *deskline.Comment) error {
+//
+// Its alias stays for a while as a note of who deleted it (the stream's
+// old image cannot say), which the history reads (CommentDeleter); the TTL
+// removes the note after the stream's 24 hours of retention.
+func (s *Store) DeleteComment(ctx context.Context, c *deskline.Comment, actorID string) error {
 	pk, _ := parentKey(c)
+	now := s.clock.Now()
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Delete: &types.Delete{
 			TableName: aws.String(s.table), Key: key(pk, commentSK(c.ID)),
 			ConditionExpression:       aws.String("version = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(c.Version)},
 		}},
-		{Delete: &types.Delete{TableName: aws.String(s.table), Key: key(commentAliasPK(c.ID), "REF")}},
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key(commentAliasPK(c.ID), "REF"),
+			UpdateExpression: aws.String("SET deletedBy = :by, deletedAt = :at, " + TTLAttribute + " = :exp"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":by": str(actorID), ":at": str(now.UTC().Format(time.RFC3339Nano)), ":exp": num(now.Add(deletionNoteKeep).Unix()),
+			},
+		}},
 	}})
 	if err != nil {
 		return txError("delete comment "+c.ID, err, []error{errStale("comment")})
 	}
 	return nil
+}
+
+// deletionNoteKeep is how long a deleted comment's alias notes who deleted
+// it: longer than the stream keeps the deletion's record.
+const deletionNoteKeep = 48 * time.Hour
+
+// CommentDeleter returns who deleted a comment, from the note its deletion
+// left ("" when there is none: a cascade deleted it, or the note expired).
+func (s *Store) CommentDeleter(ctx context.Context, commentID string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(commentAliasPK(commentID), "REF"),
+		ProjectionExpression: aws.String("deletedBy"), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("get deletion note of comment %s: %w", commentID, err)
+	}
+	if v, ok := out.Item["deletedBy"].(*types.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	return "", nil
 }
 
 // ListComments lists a parent's comments by time (newest first unless

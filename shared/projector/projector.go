@@ -30,6 +30,7 @@ type Store interface {
 	CascadeDelete(ctx context.Context, entityType, entityID string) error
 	RemoveFromGraph(ctx context.Context, deptID, taskID string) error
 	DeleteCommentFiles(ctx context.Context, entityType, entityID, commentID string) error
+	CommentDeleter(ctx context.Context, commentID string) (string, error)
 }
 
 // Aggregator folds a change into derived data (analytics aggregates and the
@@ -274,13 +275,18 @@ func (p *Projector) comment(ctx context.Context, rec events.DynamoDBEventRecord,
 		e.Action, e.At, e.OldValue, e.NewValue = "comment_edited", c.UpdatedAt, prev.Content, c.Content
 		discrim = fmt.Sprintf("c#%s#v%09d#edited", c.ID, c.Version)
 	case "REMOVE":
-		// Who deleted it is not in the image: the actor stays empty. The
-		// stream's time has whole seconds; never place the deletion before
-		// (or at: it would sort before the edit) the comment's last change.
+		// Who deleted it is not in the image; the deletion left a note.
+		// The stream's time has whole seconds; never place the deletion
+		// before (or at: it would sort before the edit) the comment's last
+		// change.
 		if !at.After(c.UpdatedAt) {
 			at = c.UpdatedAt.Add(time.Nanosecond)
 		}
-		e.Action, e.At, e.OldValue, e.ActorID = "comment_deleted", at, c.Content, ""
+		by, err := p.store.CommentDeleter(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		e.Action, e.At, e.OldValue, e.ActorID = "comment_deleted", at, c.Content, by
 		discrim = "c#" + c.ID + "#deleted"
 	}
 	return p.store.WriteHistory(ctx, typ, parent, []dynamo.HistoryRecord{{Entry: e, Discrim: discrim, EventID: rec.EventID}})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,9 +28,10 @@ type write struct {
 // fakeStore records the projector's writes; failOn makes the n-th call
 // (1-based) fail.
 type fakeStore struct {
-	writes []write
-	calls  int
-	failOn int
+	writes   []write
+	calls    int
+	failOn   int
+	deleters map[string]string // comment id -> who deleted it
 }
 
 func (s *fakeStore) fail() error {
@@ -70,6 +72,10 @@ func (s *fakeStore) DeleteCommentFiles(_ context.Context, entityType, entityID, 
 	}
 	s.writes = append(s.writes, write{op: "files", entityType: entityType, entity: entityID, comment: commentID})
 	return nil
+}
+
+func (s *fakeStore) CommentDeleter(_ context.Context, commentID string) (string, error) {
+	return s.deleters[commentID], nil
 }
 
 var _ projector.Store = (*fakeStore)(nil)
@@ -362,8 +368,8 @@ func TestCommentHistory(t *testing.T) {
 		{"rewritten with the same content", func(t *testing.T) events.DynamoDBEventRecord {
 			return record(t, "MODIFY", comment, comment.with("version", 2, "updatedAt", t1), t2)
 		}, "", "", nil, false},
-		{"deleted: at the stream's time", func(t *testing.T) events.DynamoDBEventRecord { return record(t, "REMOVE", edited, nil, t2) }, "ticket", "TKT-1",
-			[]change{{Old: "Edited", Version: 2, At: t2, Discrim: "c#CMT-1#deleted", Action: "comment_deleted", CommentID: "CMT-1"}}, true},
+		{"deleted: at the stream's time, by whoever the deletion noted", func(t *testing.T) events.DynamoDBEventRecord { return record(t, "REMOVE", edited, nil, t2) }, "ticket", "TKT-1",
+			[]change{{Old: "Edited", Actor: "USR-ADMIN", Version: 2, At: t2, Discrim: "c#CMT-1#deleted", Action: "comment_deleted", CommentID: "CMT-1"}}, true},
 		// Stream times are whole seconds: a deletion in the same second as
 		// the edit must still come after it.
 		{"deleted: never before the last edit", func(t *testing.T) events.DynamoDBEventRecord {
@@ -376,6 +382,9 @@ func TestCommentHistory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &fakeStore{}
+			if strings.Contains(tt.name, "noted") {
+				s.deleters = map[string]string{"CMT-1": "USR-ADMIN"}
+			}
 			handle(t, s, tt.rec(t))
 			if tt.want == nil {
 				if len(s.writes) != 0 {
