@@ -135,6 +135,10 @@ func TestAnalyticsDashboardCallsPerRequest(t *testing.T) {
 	end := time.Now().UTC()
 	rng := "startDate=" + end.AddDate(0, 0, -89).Format("2006-01-02") + "&endDate=" + end.Format("2006-01-02")
 	named := map[string]int{"GetItem": 1, "Query": 1}
+	depts, err := w.store.DepartmentIDs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	dept := func(suffix string) (string, map[string]string) {
 		return "/api/analytics/dashboard/department/" + w.deptA + suffix, map[string]string{"id": w.deptA}
 	}
@@ -156,6 +160,9 @@ func TestAnalyticsDashboardCallsPerRequest(t *testing.T) {
 		{"analytics-anomalies-user", func() (string, map[string]string) {
 			return "/api/analytics/dashboard/user/" + w.empAID + "/anomalies", map[string]string{"id": w.empAID}
 		}, testAdmin, named},
+		{"analytics-live-department-metrics", func() (string, map[string]string) {
+			return "/api/analytics/dashboard/live/department-metrics", nil
+		}, testAdmin, map[string]int{"Query": 1 + len(depts)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.route, func(t *testing.T) {
@@ -307,4 +314,46 @@ func TestAnalyticsDashboardAnomalies(t *testing.T) {
 		want(t, w.c.as(w.admin).do("GET", user("USR-01JB0000000000000000000099"), nil), 404, "unknown user")
 		wantErr(t, w.c.as(w.headA).do("GET", user(w.empAID)+"?endDate=soon", nil), 400, "endDate", "bad date")
 	})
+}
+
+// TestAnalyticsLiveDepartmentMetrics counts department A's tasks by their
+// current status, made through the API, plus an old seeded cohort.
+func TestAnalyticsLiveDepartmentMetrics(t *testing.T) {
+	w := newWorld(t) // department A has one pending task
+	headA := w.c.as(w.headA)
+	for _, st := range []string{"in_progress", "completed", "cancelled"} {
+		id := w.task(w.headA, w.deptA, w.empAID)
+		want(t, headA.do("PUT", "/api/tasks/"+id, map[string]any{"status": st}), 200, "set status "+st)
+	}
+	w.task(w.headB, w.deptB, "") // department B's only task
+	waitIdle(t, w.cloud)
+	// Two tasks created well over a year ago, still pending.
+	seedBuckets(t, w, analytics.Dept(w.deptA), map[string]analytics.Counters{"2023-05-04": {"kC#ph": 2}})
+
+	rows := func(query string) map[string]map[string]any {
+		r := w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/department-metrics"+query, nil)
+		want(t, r, 200, "live department metrics "+query)
+		out := map[string]map[string]any{}
+		for _, row := range decode[[]map[string]any](t, r) {
+			out[row["departmentId"].(string)] = row
+		}
+		return out
+	}
+	got := rows("")
+	wantA := map[string]any{"departmentId": w.deptA, "departmentName": got[w.deptA]["departmentName"],
+		"totalTasks": 6.0, "completedTasks": 1.0, "inProgressTasks": 1.0, "pendingTasks": 3.0, "cancelledTasks": 1.0}
+	if !reflect.DeepEqual(got[w.deptA], wantA) || got[w.deptA]["departmentName"] == "" {
+		t.Errorf("department A = %v, want %v", got[w.deptA], wantA)
+	}
+	if b := got[w.deptB]; b == nil || b["totalTasks"] != 1.0 || b["pendingTasks"] != 1.0 {
+		t.Errorf("department B = %v, want its one pending task", b)
+	}
+	// With a range: the tasks created in it.
+	today := time.Now().UTC().Format("2006-01-02")
+	if a := rows("?startDate=" + today)[w.deptA]; a["totalTasks"] != 4.0 || a["pendingTasks"] != 1.0 {
+		t.Errorf("department A today = %v, want 4 tasks, 1 pending", a)
+	}
+	wantErr(t, w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/department-metrics?startDate=2025-03-08&endDate=2025-03-01", nil), 400, "endDate", "end before start")
+	wantErr(t, w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/department-metrics?status=pending", nil), 400, "status", "unsupported filter")
+	want(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/live/department-metrics", nil), 403, "head")
 }

@@ -669,13 +669,8 @@ func (s *Server) PriorityMetrics(ctx context.Context, r *httpapi.Request) (*http
 // maxParallelQueries bounds the Queries one comparison runs at once.
 const maxParallelQueries = 8
 
-// DepartmentComparison compares every department over the range (admins):
-// the department list, then one Query per department, in parallel.
-func (s *Server) DepartmentComparison(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	rng, err := s.analyticsRange(r)
-	if err != nil {
-		return nil, err
-	}
+// allDepartments lists every department by name: one Query per 100.
+func (s *Server) allDepartments(ctx context.Context) ([]*deskline.Department, error) {
 	var depts []*deskline.Department
 	for cursor := ""; ; {
 		p, err := s.Store.ListDepartments(ctx, 100, cursor)
@@ -684,8 +679,21 @@ func (s *Server) DepartmentComparison(ctx context.Context, r *httpapi.Request) (
 		}
 		depts = append(depts, p.Items...)
 		if cursor = p.NextCursor; cursor == "" {
-			break
+			return depts, nil
 		}
+	}
+}
+
+// DepartmentComparison compares every department over the range (admins):
+// the department list, then one Query per department, in parallel.
+func (s *Server) DepartmentComparison(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	rng, err := s.analyticsRange(r)
+	if err != nil {
+		return nil, err
+	}
+	depts, err := s.allDepartments(ctx)
+	if err != nil {
+		return nil, err
 	}
 	type row struct {
 		DepartmentID          string  `json:"departmentId"`
