@@ -79,6 +79,9 @@ func TestCommentsOnTickets(t *testing.T) {
 	if !slices.Equal(onTicket, created) {
 		t.Errorf("GET ticket Comments = %v, want oldest first %v", onTicket, created)
 	}
+	if a, ok := got["attachments"].([]any); !ok || len(a) != 0 {
+		t.Errorf("GET ticket attachments = %v, want []", got["attachments"])
+	}
 
 	r := emp.do("GET", path+"?limit=2", nil)
 	want(t, r, 200, "page")

@@ -211,6 +211,18 @@ func TestFileUploadPNGBecomesAvailableAndDownloads(t *testing.T) {
 	if l := decode[[]map[string]any](t, w.c.as(w.headA).do("GET", "/api/files/task/"+w.taskA, nil)); len(l) != 0 {
 		t.Errorf("task files = %v", l)
 	}
+	// And in the ticket's details, with its uploader, without the storage path.
+	detail := w.c.as(w.headA).do("GET", "/api/tickets/"+w.ticketA, nil)
+	atts, _ := detail.obj(t)["attachments"].([]any)
+	if len(atts) != 1 {
+		t.Fatalf("ticket attachments = %v", detail.obj(t)["attachments"])
+	}
+	if a := atts[0].(map[string]any); a["id"] != s.id() || a["status"] != "available" || a["uploader"].(map[string]any)["id"] != w.empAID {
+		t.Errorf("ticket attachment = %v", a)
+	}
+	if strings.Contains(string(detail.Body), "objectKey") || strings.Contains(string(detail.Body), "files/") {
+		t.Errorf("ticket details expose a storage path: %s", detail.Body)
+	}
 
 	// Download: a redirect to a presigned GET that serves the same bytes as
 	// an attachment.

@@ -23,6 +23,14 @@ type ticketView struct {
 	Comments   []commentView `json:"Comments,omitempty"`
 }
 
+// ticketDetail is GET /api/tickets/{id}: the ticket with its comments and
+// its attachments (the ticket's files and its comments', which carry
+// comment_id; newest first).
+type ticketDetail struct {
+	ticketView
+	Attachments []fileView `json:"attachments"`
+}
+
 func viewTicket(p *dynamo.People, t *deskline.Ticket) ticketView {
 	return ticketView{Ticket: t, Creator: refUser(p, t.CreatedBy), Assignee: refUser(p, t.AssignedTo), Department: refDept(p, t.DepartmentID)}
 }
@@ -204,25 +212,33 @@ func (s *Server) GetTicket(ctx context.Context, r *httpapi.Request) (*httpapi.Re
 	if err != nil {
 		return nil, err
 	}
-	t, comments, err := s.Store.GetTicketWithComments(ctx, id)
+	d, err := s.Store.GetTicketDetail(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	t := d.Ticket
 	if !r.Principal.CanReadTicket(t) {
 		return nil, errTicketNotFound
 	}
 	ids := []string{t.CreatedBy, t.AssignedTo}
-	for _, c := range comments {
+	for _, c := range d.Comments {
 		ids = append(ids, c.AuthorID)
+	}
+	for _, f := range d.Files {
+		ids = append(ids, f.UploadedBy)
 	}
 	people, err := s.Store.GetPeople(ctx, ids, []string{t.DepartmentID})
 	if err != nil {
 		return nil, err
 	}
-	v := viewTicket(people, t)
-	v.Comments = viewComments(people, comments)
+	v := ticketDetail{ticketView: viewTicket(people, t)}
+	v.Comments = viewComments(people, d.Comments)
 	if v.Comments == nil {
 		v.Comments = []commentView{}
+	}
+	v.Attachments = make([]fileView, len(d.Files))
+	for i, f := range d.Files {
+		v.Attachments[i] = fileView{File: f, Uploader: refUser(people, f.UploadedBy)}
 	}
 	return withETag(httpapi.JSON(http.StatusOK, v), t.Version), nil
 }

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -197,35 +198,53 @@ func (s *Store) GetTicket(ctx context.Context, id string) (*deskline.Ticket, err
 	return t, nil
 }
 
-// GetTicketWithComments returns a ticket and all its comments, oldest first,
-// in one Query of the ticket's partition.
-func (s *Store) GetTicketWithComments(ctx context.Context, id string) (*deskline.Ticket, []*deskline.Comment, error) {
-	var t *deskline.Ticket
-	var comments []*deskline.Comment
+// TicketDetail is a ticket with its comments (oldest first) and its
+// attachments (its own and its comments', newest first; pending uploads
+// that can no longer arrive left out).
+type TicketDetail struct {
+	Ticket   *deskline.Ticket
+	Comments []*deskline.Comment
+	Files    []*deskline.File
+}
+
+// GetTicketDetail reads a ticket, its comments and its attachments in one
+// Query of the ticket's partition (history, which sorts after them, is not
+// read).
+func (s *Store) GetTicketDetail(ctx context.Context, id string) (*TicketDetail, error) {
+	d := &TicketDetail{}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("PK = :pk AND SK < :end"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(ticketPK(id)), ":end": str("D")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(ticketPK(id)), ":end": str("G")},
 		ConsistentRead:            aws.Bool(true),
 	}
+	now := s.clock.Now()
 	for {
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
-			return nil, nil, fmt.Errorf("query ticket %s: %w", id, err)
+			return nil, fmt.Errorf("query ticket %s: %w", id, err)
 		}
 		for _, it := range out.Items {
 			switch it["type"].(*types.AttributeValueMemberS).Value {
 			case TypeTicket:
-				t = &deskline.Ticket{}
-				if err := unmarshalItem(it, &ticketItem{Ticket: t}); err != nil {
-					return nil, nil, fmt.Errorf("unmarshal ticket %s: %w", id, err)
+				d.Ticket = &deskline.Ticket{}
+				if err := unmarshalItem(it, &ticketItem{Ticket: d.Ticket}); err != nil {
+					return nil, fmt.Errorf("unmarshal ticket %s: %w", id, err)
 				}
 			case TypeComment:
 				c := &deskline.Comment{}
 				if err := unmarshalItem(it, c); err != nil {
-					return nil, nil, fmt.Errorf("unmarshal comment: %w", err)
+					return nil, fmt.Errorf("unmarshal comment: %w", err)
 				}
-				comments = append(comments, c)
+				d.Comments = append(d.Comments, c)
+			case TypeFile:
+				fi := fileItem{File: &deskline.File{}}
+				if err := unmarshalItem(it, &fi); err != nil {
+					return nil, fmt.Errorf("unmarshal file: %w", err)
+				}
+				if !fi.expired(now) {
+					d.Files = append(d.Files, fi.File)
+				}
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
@@ -233,10 +252,11 @@ func (s *Store) GetTicketWithComments(ctx context.Context, id string) (*deskline
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	if t == nil {
-		return nil, nil, errTicketNotFound
+	if d.Ticket == nil {
+		return nil, errTicketNotFound
 	}
-	return t, comments, nil
+	slices.SortFunc(d.Files, func(a, b *deskline.File) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return d, nil
 }
 
 // UpdateTicket writes next over prev if the stored ticket is still at prev's
