@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,13 @@ func countingApp(t *testing.T, w *world) (*app.App, *countingDB) {
 	return a, counter
 }
 
-var testAdmin = &deskline.Principal{UserID: "USR-01JB0000000000000000000001", Role: deskline.RoleAdmin}
+var (
+	// testAdmin calls routes directly (invokeAs); in the calls test,
+	// liveAdmin marks the requests that carry no dates (the live task
+	// board refuses them).
+	testAdmin = &deskline.Principal{UserID: "USR-01JB0000000000000000000001", Role: deskline.RoleAdmin}
+	liveAdmin = &deskline.Principal{UserID: "USR-01JB0000000000000000000001", Role: deskline.RoleAdmin}
+)
 
 // TestAnalyticsUpdateMetrics: the contract's POST /update-metrics answers
 // as the original did and touches nothing: the aggregates are always
@@ -163,18 +170,25 @@ func TestAnalyticsDashboardCallsPerRequest(t *testing.T) {
 		{"analytics-live-department-metrics", func() (string, map[string]string) {
 			return "/api/analytics/dashboard/live/department-metrics", nil
 		}, testAdmin, map[string]int{"Query": 1 + len(depts)}},
+		{"analytics-live-task-status", func() (string, map[string]string) {
+			return "/api/analytics/dashboard/live/task-status", nil
+		}, liveAdmin, map[string]int{"Query": 1, "BatchGetItem": 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.route, func(t *testing.T) {
 			path, params := tt.path()
+			query, caller := rng, tt.caller
+			if caller == liveAdmin {
+				query = "" // the live task board takes no dates
+			}
 			counter.reset()
-			resp := invokeAs(t, a, tt.route, "GET", path, params, rng, "", tt.caller)
+			resp := invokeAs(t, a, tt.route, "GET", path, params, query, "", caller)
 			got := counter.reset()
 			if resp.StatusCode != 200 {
 				t.Errorf("status %d: %s", resp.StatusCode, resp.Body)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("%s as %s made %v DynamoDB calls, want %v", path, tt.caller.Role, got, tt.want)
+				t.Errorf("%s as %s made %v DynamoDB calls, want %v", path, caller.Role, got, tt.want)
 			}
 		})
 	}
@@ -356,4 +370,48 @@ func TestAnalyticsLiveDepartmentMetrics(t *testing.T) {
 	wantErr(t, w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/department-metrics?startDate=2025-03-08&endDate=2025-03-01", nil), 400, "endDate", "end before start")
 	wantErr(t, w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/department-metrics?status=pending", nil), 400, "status", "unsupported filter")
 	want(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/live/department-metrics", nil), 403, "head")
+}
+
+// TestAnalyticsLiveTaskStatus lists the 50 most recently changed tasks
+// with their people.
+func TestAnalyticsLiveTaskStatus(t *testing.T) {
+	w := newWorld(t) // w.taskA: the oldest task, by head A for empA
+	for range 52 {
+		w.task(w.headB, w.deptB, w.empBID)
+	}
+	// Changing the oldest task makes it the most recently changed.
+	want(t, w.c.as(w.headA).do("PUT", "/api/tasks/"+w.taskA, map[string]any{"status": "in_progress"}), 200, "change the oldest task")
+
+	r := w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/task-status", nil)
+	want(t, r, 200, "live task status")
+	for _, bad := range []string{"password", "Hash", "reset"} {
+		if strings.Contains(string(r.Body), bad) {
+			t.Errorf("the task board mentions %q: %s", bad, r.Body)
+		}
+	}
+	tasks := decode[[]map[string]any](t, r)
+	if len(tasks) != 50 {
+		t.Fatalf("%d tasks, want 50", len(tasks))
+	}
+	first := tasks[0]
+	if first["id"] != w.taskA || first["status"] != "in_progress" {
+		t.Errorf("first task = %v, want the changed task %s in progress", first, w.taskA)
+	}
+	person := func(v any) map[string]any { m, _ := v.(map[string]any); return m }
+	if a := person(first["assignedUser"]); a["id"] != w.empAID || a["username"] == "" || a["email"] == "" || len(a) != 3 {
+		t.Errorf("assignee = %v, want empA's id, username and e-mail only", a)
+	}
+	if c := person(first["creator"]); c["id"] != w.headAID || len(c) != 3 {
+		t.Errorf("creator = %v, want head A's id, username and e-mail", c)
+	}
+	for i := 1; i < len(tasks); i++ {
+		if tasks[i-1]["updatedAt"].(string) < tasks[i]["updatedAt"].(string) {
+			t.Errorf("task %d changed at %v, after task %d at %v: want newest change first", i, tasks[i]["updatedAt"], i-1, tasks[i-1]["updatedAt"])
+		}
+		if person(tasks[i]["assignedUser"])["id"] != w.empBID {
+			t.Errorf("task %d assignee = %v, want empB", i, tasks[i]["assignedUser"])
+		}
+	}
+	wantErr(t, w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/task-status?startDate=2025-01-01", nil), 400, "startDate", "dates")
+	want(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/live/task-status", nil), 403, "head")
 }

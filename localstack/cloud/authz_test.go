@@ -207,6 +207,7 @@ var authzTable = []authzRow{
 		return "GET", "/api/analytics/dashboard/user/" + w.empAID + "/anomalies", nil
 	}, cells{200, 200, 404, 403, 403, 401}},
 	{"analytics-live-department-metrics", static("GET", "/api/analytics/dashboard/live/department-metrics", nil), adminOK},
+	{"analytics-live-task-status", static("GET", "/api/analytics/dashboard/live/task-status", nil), adminOK},
 	{"analytics-update-metrics", static("POST", "/api/analytics/update-metrics", nil), adminOK},
 	{"analytics-reports-create", static("POST", "/api/analytics/reports", map[string]any{"name": "Weekly", "type": "task"}), adminNew},
 	{"analytics-reports-list", static("GET", "/api/analytics/reports", nil), adminOK},
