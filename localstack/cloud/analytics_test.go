@@ -408,7 +408,7 @@ func (w *opsWorld) userIDs() []string {
 // derived is what analytics stores: counters by bucket and activity entries.
 type derived struct {
 	buckets map[string]map[string]int64 // "PK|SK" → field → value (zeros left out)
-	acts    map[string]string           // "PK|SK" → action/field/entity
+	acts    map[string]string           // "PK|SK" → action/field/entity and its list keys (GSI1PK GSI1SK GSI2PK GSI2SK)
 }
 
 func newDerived() *derived {
@@ -536,7 +536,8 @@ func readDerived(t testing.TB, db *dynamodb.Client, table string, scopes, users 
 	}
 	for _, u := range users {
 		for _, it := range rawPartition(t, db, table, "ACT#"+u) {
-			d.acts["ACT#"+u+"|"+avS(it, "SK")] = avS(it, "action") + "/" + avS(it, "field") + "/" + avS(it, "entityType") + "/" + avS(it, "entityId")
+			d.acts["ACT#"+u+"|"+avS(it, "SK")] = avS(it, "action") + "/" + avS(it, "field") + "/" + avS(it, "entityType") + "/" + avS(it, "entityId") +
+				" " + avS(it, "GSI1PK") + " " + avS(it, "GSI1SK") + " " + avS(it, "GSI2PK") + " " + avS(it, "GSI2SK")
 		}
 	}
 	return d
@@ -589,14 +590,22 @@ func bruteForce(t testing.TB, db *dynamodb.Client, table string) *derived {
 	all := "AGG#ALL"
 	hoursBucket := func(secs int64) string { return strconv.Itoa(analytics.BucketOf(secs)) }
 	secsBetween := func(a, b time.Time) int64 { return max(0, int64(b.Sub(a)/time.Second)) }
-	activity := func(rows []historyRow) {
+	// activity: every history item with an actor (but a comment deletion)
+	// is an entry of the actor's log, on the help desk's list and on the
+	// list of the department the entity had then (deptOf).
+	activity := func(rows []historyRow, deptOf func(at time.Time) string) {
 		for _, r := range rows {
-			if r.ActorID == "" {
-				continue
+			if r.ActorID == "" || !slices.Contains([]string{"created", "updated", "comment_added", "comment_edited"}, r.Action) {
+				continue // comment deletions are history only
 			}
 			d.add(all, r.At, "act", 1)
 			d.add(user(r.ActorID), r.At, "act", 1)
-			d.acts["ACT#"+r.ActorID+"|"+strings.TrimPrefix(r.sk, "H#")+"#"+r.EntityType+"#"+r.EntityID] = r.Action + "/" + r.Field + "/" + r.EntityType + "/" + r.EntityID
+			sk := strings.TrimPrefix(r.sk, "H#") + "#" + r.EntityType + "#" + r.EntityID
+			byDept := " "
+			if dp := deptOf(r.At); dp != "" {
+				byDept = "ACTDEPT#" + dp + " " + sk
+			}
+			d.acts["ACT#"+r.ActorID+"|"+sk] = r.Action + "/" + r.Field + "/" + r.EntityType + "/" + r.EntityID + " " + byDept + " ACTS " + sk
 		}
 	}
 	// deptAt: the department of an entity at time at, from its timeline.
@@ -696,7 +705,7 @@ func bruteForce(t testing.TB, db *dynamodb.Client, table string) *derived {
 				d.add(pk, first.At, "tFrH"+hoursBucket(s), 1)
 			}
 		}
-		activity(rows)
+		activity(rows, func(at time.Time) string { return deptAt(tl, at) })
 	}
 
 	tasks, hist := entityItems(t, db, table, "TASKS")
@@ -762,7 +771,7 @@ func bruteForce(t testing.TB, db *dynamodb.Client, table string) *derived {
 				d.add(pk, r.At, f, 1)
 			}
 		}
-		activity(rows)
+		activity(rows, func(time.Time) string { return tk.DepartmentID }) // tasks never move
 	}
 	return d
 }

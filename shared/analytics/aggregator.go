@@ -47,6 +47,10 @@ type Activity struct {
 	OldValue   any       `json:"oldValue,omitempty"`
 	NewValue   any       `json:"newValue,omitempty"`
 	CommentID  string    `json:"commentId,omitempty"`
+	// DepartmentID is the department the ticket or task belonged to when
+	// it happened (after the change, for a move), as events count in
+	// buckets; it makes the entry findable by department.
+	DepartmentID string `json:"departmentId,omitempty"`
 }
 
 // Key returns the entry's key.
@@ -58,17 +62,25 @@ func (a *Activity) Key() ActivityKey { return ActivityKey{UserID: a.UserID, SK: 
 var valueFields = []string{"status", "priority", "category", "department_id", "departmentId", "assigned_to", "assignedToId",
 	"due_date", "dueDate", "progress"}
 
-// ActivityOf turns a history item into an activity entry; false when the
-// item has no actor (a comment deletion records none).
-func ActivityOf(r HistoryRow) (Activity, bool) {
+// ActivityActions are the history actions the activity log records. A
+// comment deletion is not one: it takes nothing back from the aggregates,
+// and the stream sees it as the comment's removal, not as the parent's
+// change (its history entry names who deleted it, and stays in the
+// history).
+var ActivityActions = []string{"created", "updated", "comment_added", "comment_edited"}
+
+// ActivityOf turns a history item of an entity then in department dept
+// into an activity entry; false when the item has no actor or its action is
+// not one of ActivityActions.
+func ActivityOf(r HistoryRow, dept string) (Activity, bool) {
 	e := r.Entry
-	if e.ActorID == "" {
+	if e.ActorID == "" || !slices.Contains(ActivityActions, e.Action) {
 		return Activity{}, false
 	}
 	rest := strings.TrimPrefix(r.SK, "H#")
 	a := Activity{
 		ID: rest + "#" + e.EntityType + "#" + e.EntityID, UserID: e.ActorID, At: e.At.UTC(), Action: e.Action,
-		EntityType: e.EntityType, EntityID: e.EntityID, Field: e.Field, CommentID: e.CommentID,
+		EntityType: e.EntityType, EntityID: e.EntityID, Field: e.Field, CommentID: e.CommentID, DepartmentID: dept,
 	}
 	if e.Action == "updated" && slices.Contains(valueFields, e.Field) {
 		a.OldValue, a.NewValue = e.OldValue, e.NewValue
@@ -329,8 +341,9 @@ func (a *Aggregator) decode(rec events.DynamoDBEventRecord, old, nw any) error {
 	return nil
 }
 
-// commit adds the record's activity entries (the history items it produced)
-// and writes everything with the entity's new state.
+// commit adds the record's activity entries (the history items it produced,
+// in the entity's department after the record) and writes everything with
+// the entity's new state.
 func (a *Aggregator) commit(ctx context.Context, rec events.DynamoDBEventRecord, prev, next *EntityState, d Deltas, at time.Time) error {
 	rows, err := a.store.EventHistory(ctx, next.Type, next.ID, rec.EventID, at)
 	if err != nil {
@@ -338,7 +351,7 @@ func (a *Aggregator) commit(ctx context.Context, rec events.DynamoDBEventRecord,
 	}
 	var acts []Activity
 	for _, r := range rows {
-		if act, ok := ActivityOf(r); ok {
+		if act, ok := ActivityOf(r, next.Dept); ok {
 			acts = append(acts, act)
 			Action(d, act.UserID, act.At)
 			next.Activity = append(next.Activity, act.Key())

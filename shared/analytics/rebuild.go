@@ -124,7 +124,7 @@ func Derive(src Source) (*EntityState, []Activity) {
 		case "comment_edited":
 			CommentEdited(d, deptAt(e.At), e.ActorID, e.At)
 		}
-		if act, ok := ActivityOf(r); ok {
+		if act, ok := ActivityOf(r, deptAt(e.At)); ok {
 			acts = append(acts, act)
 			Action(d, act.UserID, act.At)
 			st.Activity = append(st.Activity, act.Key())

@@ -476,9 +476,6 @@ func (s *Server) ExportUserPerformance(ctx context.Context, r *httpapi.Request) 
 	return csvResponse(fmt.Sprintf("user-%s-performance-%s-%s.csv", u.ID, rng.FirstDay(), rng.LastDay()), userPerfHeader, recs)
 }
 
-// activityActions are the actions the activity log records.
-var activityActions = []string{"created", "updated", "comment_added", "comment_edited"}
-
 // UserActivity lists a user's activity log in the range, newest first, one
 // page (limit, default 50, at most 200; cursor in X-Next-Cursor) per
 // request; `action` filters.
@@ -496,7 +493,7 @@ func (s *Server) UserActivity(ctx context.Context, r *httpapi.Request) (*httpapi
 		return nil, err
 	}
 	action := r.Query.Get("action")
-	if action != "" && !slices.Contains(activityActions, action) {
+	if action != "" && !slices.Contains(analytics.ActivityActions, action) {
 		return nil, deskline.Invalid("action", "Invalid action (created, updated, comment_added or comment_edited)")
 	}
 	page, err := s.Store.ListActivity(ctx, dynamo.ActivityFilter{UserID: u.ID, Range: rng, Action: action, Limit: pg.Limit, Cursor: pg.Cursor})

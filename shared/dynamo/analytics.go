@@ -36,19 +36,23 @@ const AggDedupeTTL = 48 * time.Hour
 //	AGGENT#<ticket|task>#<id>              STATE            entity state
 //	AGGEVT#<eventID>#<chunk>               DEDUPE           applied marker
 //	ACT#<u>                                <time>#<discrim>#<type>#<id>  activity
+//	                                       (GSI2 ACTS / its SK; GSI1 ACTDEPT#<d> / its SK when it has a department)
 //	REPORT#<r>                             #REPORT          report (GSI1 REPORTS / <createdAt>#<r>)
 const (
 	skAggState  = "STATE"
 	skAggDedupe = "DEDUPE"
 	skReport    = "#REPORT"
 	reportsPK   = "REPORTS"
-	dayPrefix   = "DAY#"
+	// activitiesPK lists every activity entry (GSI2), newest last by time.
+	activitiesPK = "ACTS"
+	dayPrefix    = "DAY#"
 )
 
 func aggPK(s analytics.Scope) string         { return "AGG#" + string(s) }
 func aggEntityPK(typ, id string) string      { return "AGGENT#" + typ + "#" + id }
 func aggDedupePK(event string, i int) string { return "AGGEVT#" + event + "#" + strconv.Itoa(i) }
 func activityPK(user string) string          { return "ACT#" + user }
+func activityDeptPK(dept string) string      { return "ACTDEPT#" + dept }
 func reportPK(id string) string              { return "REPORT#" + id }
 func aggMeta(name string) bool {
 	return name == "PK" || name == "SK" || name == "type" || name == "scope" || name == "day"
@@ -157,8 +161,15 @@ type activityItem struct {
 	*analytics.Activity
 }
 
+// activityPut is an activity entry as stored, by the stream and the
+// rebuild alike: in its user's log, on the help desk's list (GSI2) and, if
+// it has one, on its department's (GSI1), each sorted by time.
 func (s *Store) activityPut(a *analytics.Activity) (map[string]types.AttributeValue, error) {
-	item, err := marshalItem(activityItem{keys: keys{PK: activityPK(a.UserID), SK: a.ID, Type: TypeActivity}, Activity: a})
+	k := keys{PK: activityPK(a.UserID), SK: a.ID, Type: TypeActivity, GSI2PK: activitiesPK, GSI2SK: a.ID}
+	if a.DepartmentID != "" {
+		k.GSI1PK, k.GSI1SK = activityDeptPK(a.DepartmentID), a.ID
+	}
+	item, err := marshalItem(activityItem{keys: k, Activity: a})
 	if err != nil {
 		return nil, fmt.Errorf("marshal activity: %w", err)
 	}
