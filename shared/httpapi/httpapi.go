@@ -314,22 +314,29 @@ func encode(resp *Response, err error, requestID string) events.APIGatewayV2HTTP
 		headers[k] = v
 	}
 	out := events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: headers}
-	if resp.Body != nil {
-		if s, ok := resp.Body.(RawBody); ok {
-			out.Body = string(s)
-		} else {
-			b, err := json.Marshal(resp.Body)
-			if err != nil {
-				return encode(nil, fmt.Errorf("marshal response: %w", err), requestID)
-			}
-			out.Body = string(b)
+	switch body := resp.Body.(type) {
+	case nil:
+	case RawBody:
+		out.Body = string(body)
+	case BinaryBody:
+		out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+	default:
+		b, err := json.Marshal(resp.Body)
+		if err != nil {
+			return encode(nil, fmt.Errorf("marshal response: %w", err), requestID)
 		}
+		out.Body = string(b)
 	}
 	return out
 }
 
 // RawBody is a response body sent as is; the handler sets Content-Type.
 type RawBody string
+
+// BinaryBody is a response body of bytes (a spreadsheet, say), sent
+// base64-encoded as API Gateway wants binary; the handler sets
+// Content-Type.
+type BinaryBody []byte
 
 // NotFound answers requests that match no route.
 func NotFound(requestID string) events.APIGatewayV2HTTPResponse {

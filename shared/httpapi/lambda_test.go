@@ -538,3 +538,27 @@ func TestNotFound(t *testing.T) {
 		t.Errorf("body = %v, want %v", got, want)
 	}
 }
+
+func TestLambdaResponseBodies(t *testing.T) {
+	bin := []byte{0x50, 0x4b, 0x03, 0x04, 0x00, 0xff, 0x0a}
+	tests := []struct {
+		name    string
+		body    any
+		want    string
+		isBase64 bool
+	}{
+		{"JSON", map[string]int{"n": 1}, `{"n":1}`, false},
+		{"raw text", httpapi.RawBody("a,b\r\n1,2\r\n"), "a,b\r\n1,2\r\n", false},
+		{"binary", httpapi.BinaryBody(bin), base64.StdEncoding.EncodeToString(bin), true},
+		{"none", nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &fakeHandler{resp: &httpapi.Response{Status: http.StatusOK, Body: tt.body}}
+			out, _ := call(t, httpapi.Public, h.serve, event("GET", "/api/x", nil))
+			if out.StatusCode != http.StatusOK || out.Body != tt.want || out.IsBase64Encoded != tt.isBase64 {
+				t.Errorf("response %d %q base64=%v, want 200 %q base64=%v", out.StatusCode, out.Body, out.IsBase64Encoded, tt.want, tt.isBase64)
+			}
+		})
+	}
+}
