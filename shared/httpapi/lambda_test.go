@@ -542,9 +542,9 @@ func TestNotFound(t *testing.T) {
 func TestLambdaResponseBodies(t *testing.T) {
 	bin := []byte{0x50, 0x4b, 0x03, 0x04, 0x00, 0xff, 0x0a}
 	tests := []struct {
-		name    string
-		body    any
-		want    string
+		name     string
+		body     any
+		want     string
 		isBase64 bool
 	}{
 		{"JSON", map[string]int{"n": 1}, `{"n":1}`, false},
