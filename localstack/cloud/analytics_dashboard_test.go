@@ -30,8 +30,8 @@ func countingApp(t *testing.T, w *world) (*app.App, *countingDB) {
 
 var (
 	// testAdmin calls routes directly (invokeAs); in the calls test,
-	// liveAdmin marks the requests that carry no dates (the live task
-	// board refuses them).
+	// liveAdmin marks the requests that carry no dates (the live routes
+	// refuse them).
 	testAdmin = &deskline.Principal{UserID: "USR-01JB0000000000000000000001", Role: deskline.RoleAdmin}
 	liveAdmin = &deskline.Principal{UserID: "USR-01JB0000000000000000000001", Role: deskline.RoleAdmin}
 )
@@ -173,6 +173,12 @@ func TestAnalyticsDashboardCallsPerRequest(t *testing.T) {
 		{"analytics-live-task-status", func() (string, map[string]string) {
 			return "/api/analytics/dashboard/live/task-status", nil
 		}, liveAdmin, map[string]int{"Query": 1, "BatchGetItem": 1}},
+		{"analytics-live-user-activity", func() (string, map[string]string) {
+			return "/api/analytics/dashboard/live/user-activity", nil
+		}, liveAdmin, map[string]int{"Query": 1, "BatchGetItem": 1}},
+		{"analytics-dashboard-user-activity", func() (string, map[string]string) {
+			return "/api/analytics/dashboard/user-activity", nil
+		}, &deskline.Principal{UserID: w.headAID, Role: deskline.RoleDepartmentHead, DepartmentID: w.deptA}, map[string]int{"Query": 1, "BatchGetItem": 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.route, func(t *testing.T) {
@@ -414,4 +420,105 @@ func TestAnalyticsLiveTaskStatus(t *testing.T) {
 	}
 	wantErr(t, w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/task-status?startDate=2025-01-01", nil), 400, "startDate", "dates")
 	want(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/live/task-status", nil), 403, "head")
+}
+
+// TestAnalyticsDashboardUserActivity lists activity by department (the one
+// the ticket or task was in then) and for everyone, from the activity
+// entries' sparse index keys.
+func TestAnalyticsDashboardUserActivity(t *testing.T) {
+	w := newWorld(t) // in A: head A opened w.ticketA and w.taskA, empA commented on w.taskA
+	ticketB := w.ticket(w.headB, w.deptB)
+	// The admin moves w.ticketA to B: the move counts in B, its past in A.
+	want(t, w.c.as(w.admin).do("PUT", "/api/tickets/"+w.ticketA, map[string]any{"department_id": w.deptB}), 200, "move ticket")
+	waitIdle(t, w.cloud)
+
+	type entry struct{ user, action, entity, dept string }
+	list := func(as, query string) ([]entry, []map[string]any, response) {
+		t.Helper()
+		r := w.c.as(as).do("GET", "/api/analytics/dashboard/user-activity"+query, nil)
+		want(t, r, 200, "user activity "+query)
+		raw := decode[[]map[string]any](t, r)
+		var out []entry
+		for _, a := range raw {
+			d := a["details"].(map[string]any)
+			if a["username"] == "" || a["User"].(map[string]any)["id"] != a["userId"] {
+				t.Errorf("entry without its user: %v", a)
+			}
+			dept, _ := d["departmentId"].(string)
+			out = append(out, entry{a["userId"].(string), a["action"].(string), d["entityId"].(string), dept})
+		}
+		return out, raw, r
+	}
+	adminID := decode[map[string]any](t, w.c.as(w.admin).do("GET", "/api/auth/me", nil))["id"].(string)
+	wantA := []entry{ // newest first
+		{w.empAID, "comment_added", w.taskA, w.deptA},
+		{w.headAID, "created", w.taskA, w.deptA},
+		{w.headAID, "created", w.ticketA, w.deptA},
+	}
+	gotA, _, _ := list(w.headA, "")
+	if !reflect.DeepEqual(gotA, wantA) {
+		t.Errorf("head A's department activity = %v\nwant %v", gotA, wantA)
+	}
+	if got, _, _ := list(w.admin, "?departmentId="+w.deptA); !reflect.DeepEqual(got, wantA) {
+		t.Errorf("admin's view of A = %v, want %v", got, wantA)
+	}
+	gotB, rawB, _ := list(w.headB, "")
+	if len(gotB) < 2 {
+		t.Fatalf("B's activity = %v: want ticket B's creation and ticket A's move", gotB)
+	}
+	if oldest := gotB[len(gotB)-1]; oldest.action != "created" || oldest.entity != ticketB || oldest.dept != w.deptB {
+		t.Errorf("B's activity = %v: want ticket B's creation oldest, the move after it", gotB)
+	}
+	moved := false
+	for i, e := range gotB {
+		d := rawB[i]["details"].(map[string]any)
+		if e.user == adminID && e.entity == w.ticketA && d["field"] == "department_id" {
+			moved = d["oldValue"] == w.deptA && d["newValue"] == w.deptB && e.dept == w.deptB
+		}
+	}
+	if !moved {
+		t.Errorf("B's activity = %v: want the admin's move of ticket A from A to B", rawB)
+	}
+	all, _, _ := list(w.admin, "")
+	if len(all) != len(gotA)+len(gotB) {
+		t.Errorf("everyone's activity has %d entries, want A's %d + B's %d", len(all), len(gotA), len(gotB))
+	}
+
+	// Filters, paging, dates.
+	if got, _, _ := list(w.headA, "?action=comment_added"); len(got) != 1 || got[0] != wantA[0] {
+		t.Errorf("comments = %v, want %v", got, wantA[:1])
+	}
+	page1, _, r := list(w.headA, "?limit=2")
+	cursor := r.Header.Get("X-Next-Cursor")
+	if len(page1) != 2 || cursor == "" {
+		t.Fatalf("first page = %v, cursor %q: want 2 entries and a cursor", page1, cursor)
+	}
+	if page2, _, _ := list(w.headA, "?limit=2&cursor="+cursor); len(page2) != 1 || page2[0] != wantA[2] {
+		t.Errorf("second page = %v, want %v", page2, wantA[2:])
+	}
+	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
+	if got, _, _ := list(w.headA, "?startDate="+yesterday+"&endDate="+yesterday); len(got) != 0 {
+		t.Errorf("yesterday's activity = %v, want none", got)
+	}
+	want(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/user-activity?departmentId="+w.deptB, nil), 403, "head A asks for B")
+	want(t, w.c.as(w.empA).do("GET", "/api/analytics/dashboard/user-activity", nil), 403, "employee")
+	wantErr(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/user-activity?action=dance", nil), 400, "action", "bad action")
+	wantErr(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/user-activity?startDate=someday", nil), 400, "startDate", "bad date")
+	wantErr(t, w.c.as(w.admin).do("GET", "/api/analytics/dashboard/user-activity?departmentId=nonsense", nil), 400, "departmentId", "bad department id")
+	wantErr(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/user-activity?cursor=bogus", nil), 400, "cursor", "bad cursor")
+
+	// The live feed: everyone's latest, the same order.
+	r = w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/user-activity", nil)
+	want(t, r, 200, "live user activity")
+	live := decode[[]map[string]any](t, r)
+	if len(live) != len(all) || r.Header.Get("X-Next-Cursor") != "" {
+		t.Fatalf("live feed has %d entries (cursor %q), want %d and no cursor", len(live), r.Header.Get("X-Next-Cursor"), len(all))
+	}
+	for i, a := range live {
+		if a["userId"] != all[i].user || a["details"].(map[string]any)["entityId"] != all[i].entity || a["action"] != all[i].action {
+			t.Errorf("live entry %d = %v, want %v", i, a, all[i])
+		}
+	}
+	want(t, w.c.as(w.headA).do("GET", "/api/analytics/dashboard/live/user-activity", nil), 403, "head")
+	wantErr(t, w.c.as(w.admin).do("GET", "/api/analytics/dashboard/live/user-activity?startDate=2025-01-01", nil), 400, "startDate", "dates")
 }

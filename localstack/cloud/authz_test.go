@@ -208,6 +208,8 @@ var authzTable = []authzRow{
 	}, cells{200, 200, 404, 403, 403, 401}},
 	{"analytics-live-department-metrics", static("GET", "/api/analytics/dashboard/live/department-metrics", nil), adminOK},
 	{"analytics-live-task-status", static("GET", "/api/analytics/dashboard/live/task-status", nil), adminOK},
+	{"analytics-dashboard-user-activity", static("GET", "/api/analytics/dashboard/user-activity", nil), cells{200, 200, 200, 403, 403, 401}},
+	{"analytics-live-user-activity", static("GET", "/api/analytics/dashboard/live/user-activity", nil), adminOK},
 	{"analytics-update-metrics", static("POST", "/api/analytics/update-metrics", nil), adminOK},
 	{"analytics-reports-create", static("POST", "/api/analytics/reports", map[string]any{"name": "Weekly", "type": "task"}), adminNew},
 	{"analytics-reports-list", static("GET", "/api/analytics/reports", nil), adminOK},

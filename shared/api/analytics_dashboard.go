@@ -11,6 +11,7 @@ import (
 
 	"github.com/deskline/deskline/shared/analytics"
 	"github.com/deskline/deskline/shared/deskline"
+	"github.com/deskline/deskline/shared/dynamo"
 	"github.com/deskline/deskline/shared/httpapi"
 )
 
@@ -219,4 +220,105 @@ func (s *Server) LiveTaskStatus(ctx context.Context, r *httpapi.Request) (*httpa
 			CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, AssignedUser: refUser(people, t.AssignedToID), Creator: refUser(people, t.CreatedBy)}
 	}
 	return httpapi.JSON(http.StatusOK, out), nil
+}
+
+// activityFeedView is one entry of a department's or everyone's activity:
+// the contract's {userId, username, action, timestamp, details}, with the
+// entry's id and its user.
+type activityFeedView struct {
+	ID        string          `json:"id"`
+	UserID    string          `json:"userId"`
+	Username  string          `json:"username"`
+	Action    string          `json:"action"`
+	Timestamp time.Time       `json:"timestamp"`
+	Details   activityDetails `json:"details"`
+	User      *personRef      `json:"User"`
+}
+
+// activityDetails say what an activity entry was about.
+type activityDetails struct {
+	EntityType   string `json:"entityType"`
+	EntityID     string `json:"entityId"`
+	DepartmentID string `json:"departmentId,omitempty"`
+	Field        string `json:"field,omitempty"`
+	OldValue     any    `json:"oldValue,omitempty"`
+	NewValue     any    `json:"newValue,omitempty"`
+	CommentID    string `json:"commentId,omitempty"`
+}
+
+// activityFeed answers activity entries with their people (one
+// BatchGetItem per 100 of them).
+func (s *Server) activityFeed(ctx context.Context, page dynamo.Page[analytics.Activity]) (*httpapi.Response, error) {
+	var ids []string
+	for _, a := range page.Items {
+		if !slices.Contains(ids, a.UserID) {
+			ids = append(ids, a.UserID)
+		}
+	}
+	people, err := s.Store.GetPeople(ctx, ids, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]activityFeedView, len(page.Items))
+	for i, a := range page.Items {
+		u := refUser(people, a.UserID) // entries always have a user
+		out[i] = activityFeedView{ID: a.ID, UserID: a.UserID, Username: u.Username, Action: a.Action, Timestamp: a.At, User: u,
+			Details: activityDetails{EntityType: a.EntityType, EntityID: a.EntityID, DepartmentID: a.DepartmentID, Field: a.Field,
+				OldValue: a.OldValue, NewValue: a.NewValue, CommentID: a.CommentID}}
+	}
+	return httpapi.List(out, page.NextCursor), nil
+}
+
+// DashboardUserActivity lists the activity on a department's tickets and
+// tasks (the department they were in then), newest first: admins of any
+// department (departmentId) or of everyone (without), heads of their own
+// (another departmentId is 403). Dates as everywhere (default: the last 30
+// days); action filters; limit (50, at most 200) and cursor (X-Next-Cursor)
+// page. One Query and one BatchGetItem (the page's people, per 100).
+func (s *Server) DashboardUserActivity(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	_, dept, err := filterScope(r)
+	if err != nil {
+		return nil, err
+	}
+	if dept == "" && !r.Principal.IsAdmin() {
+		return nil, deskline.Errorf(deskline.EFORBIDDEN, "Not authorized to view the activity of every department")
+	}
+	rng, err := s.analyticsRange(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := unsupported(r, "status", "priority", "assignedTo", "createdBy"); err != nil {
+		return nil, err
+	}
+	pg, err := r.Paging(50, 200)
+	if err != nil {
+		return nil, err
+	}
+	action := r.Query.Get("action")
+	if action != "" && !slices.Contains(analytics.ActivityActions, action) {
+		return nil, deskline.Invalid("action", "Invalid action (created, updated, comment_added or comment_edited)")
+	}
+	page, err := s.Store.ListActivityFeed(ctx, dynamo.ActivityFeedFilter{DepartmentID: dept, Range: &rng, Action: action, Limit: pg.Limit, Cursor: pg.Cursor})
+	if err != nil {
+		return nil, err
+	}
+	return s.activityFeed(ctx, page)
+}
+
+// liveActivities is how many entries the live activity feed shows.
+const liveActivities = 50
+
+// LiveUserActivity answers the help desk's latest 50 activity entries,
+// newest first, with their people (admins). It takes no dates or filters.
+// One Query and one BatchGetItem.
+func (s *Server) LiveUserActivity(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	if err := unsupported(r, "startDate", "endDate", "action", "departmentId", "department_id", "limit", "cursor"); err != nil {
+		return nil, err
+	}
+	page, err := s.Store.ListActivityFeed(ctx, dynamo.ActivityFeedFilter{Limit: liveActivities})
+	if err != nil {
+		return nil, err
+	}
+	page.NextCursor = ""
+	return s.activityFeed(ctx, page)
 }

@@ -109,3 +109,63 @@ func (s *Store) RecentlyChangedTasks(ctx context.Context, n int) (tasks []*deskl
 	}
 	return tasks, len(res.LastEvaluatedKey) == 0, nil
 }
+
+// ActivityFeedFilter selects a page of a department's or everyone's
+// activity.
+type ActivityFeedFilter struct {
+	DepartmentID string           // empty: everyone's
+	Range        *analytics.Range // nil: any time
+	Action       string           // only this action, if set
+	Limit        int
+	Cursor       string
+}
+
+// ListActivityFeed returns one page of a department's activity (GSI1
+// ACTDEPT#<dept>) or of everyone's (GSI2 ACTS), newest first, with exactly
+// one Query (a page thinned by the action filter may hold fewer than Limit
+// entries and still have a next cursor).
+func (s *Store) ListActivityFeed(ctx context.Context, f ActivityFeedFilter) (Page[analytics.Activity], error) {
+	idx, pkName, skName, pk := GSI2, "GSI2PK", "GSI2SK", activitiesPK
+	if f.DepartmentID != "" {
+		idx, pkName, skName, pk = GSI1, "GSI1PK", "GSI1SK", activityDeptPK(f.DepartmentID)
+	}
+	keyNames := []string{"PK", "SK", pkName, skName}
+	start, err := decodeCursor(f.Cursor, keyNames, pkName, pk)
+	if err != nil {
+		return Page[analytics.Activity]{}, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(idx),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkName},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(f.Limit)),
+		ExclusiveStartKey:         start,
+	}
+	if f.Range != nil {
+		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :a AND :b")
+		in.ExpressionAttributeNames["#sk"] = skName
+		in.ExpressionAttributeValues[":a"] = str(f.Range.FirstDay())
+		in.ExpressionAttributeValues[":b"] = str(f.Range.LastDay() + "~")
+	}
+	if f.Action != "" {
+		in.FilterExpression = aws.String("#a = :act")
+		in.ExpressionAttributeNames["#a"] = "action"
+		in.ExpressionAttributeValues[":act"] = str(f.Action)
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return Page[analytics.Activity]{}, fmt.Errorf("query activity of %s: %w", pk, err)
+	}
+	page := Page[analytics.Activity]{Items: make([]analytics.Activity, 0, len(out.Items)), NextCursor: encodeCursor(out.LastEvaluatedKey)}
+	for _, raw := range out.Items {
+		var a analytics.Activity
+		if err := unmarshalItem(raw, &a); err != nil {
+			return Page[analytics.Activity]{}, fmt.Errorf("unmarshal activity: %w", err)
+		}
+		page.Items = append(page.Items, a)
+	}
+	return page, nil
+}

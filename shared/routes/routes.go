@@ -131,6 +131,8 @@ var HTTP = []Route{
 	{"analytics-anomalies-user", "GET", "/api/analytics/dashboard/user/{id}/anomalies", triagers, "Days on which a user's counts stood out", func(s *api.Server) httpapi.Handler { return s.UserAnomalies }, nil},
 	{"analytics-live-department-metrics", "GET", "/api/analytics/dashboard/live/department-metrics", admin, "Every department's tasks by current status", func(s *api.Server) httpapi.Handler { return s.LiveDepartmentMetrics }, nil},
 	{"analytics-live-task-status", "GET", "/api/analytics/dashboard/live/task-status", admin, "The 50 most recently changed tasks with their people", func(s *api.Server) httpapi.Handler { return s.LiveTaskStatus }, nil},
+	{"analytics-dashboard-user-activity", "GET", "/api/analytics/dashboard/user-activity", triagers, "Activity on a department's (or every) ticket and task, newest first", func(s *api.Server) httpapi.Handler { return s.DashboardUserActivity }, nil},
+	{"analytics-live-user-activity", "GET", "/api/analytics/dashboard/live/user-activity", admin, "The help desk's latest 50 activity entries", func(s *api.Server) httpapi.Handler { return s.LiveUserActivity }, nil},
 	{"analytics-update-metrics", "POST", "/api/analytics/update-metrics", admin, "Accepted for the contract: metrics are always current, nothing to update", func(s *api.Server) httpapi.Handler { return s.UpdateMetrics }, nil},
 	{"analytics-reports-create", "POST", "/api/analytics/reports", admin, "Save a report", func(s *api.Server) httpapi.Handler { return s.CreateReport }, nil},
 	{"analytics-reports-list", "GET", "/api/analytics/reports", admin, "List saved reports", func(s *api.Server) httpapi.Handler { return s.ListReports }, nil},
