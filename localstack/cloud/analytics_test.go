@@ -1,8 +1,11 @@
 package cloud_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +32,7 @@ import (
 	"github.com/deskline/deskline/shared/app"
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
+	"github.com/deskline/deskline/shared/xlsx"
 )
 
 // stepClock is a test clock that moves only when told, and by a
@@ -1007,7 +1011,20 @@ func TestAnalyticsEndpoints(t *testing.T) {
 	if err != nil || len(recs) != 4 || recs[0][3] != "totalTasks" || !strings.Contains(string(r.Body), "\r\n") {
 		t.Errorf("csv %q (%v)", r.Body, err)
 	}
-	wantErr(t, headA.do("GET", "/api/analytics/department/"+w.deptA+"/metrics/export?format=excel", nil), 400, "format", "excel")
+	// The same rows as a workbook, numbers as numbers.
+	r = headA.do("GET", "/api/analytics/department/"+w.deptA+"/metrics/export?format=excel&startDate="+yesterday+"&endDate="+today, nil)
+	want(t, r, 200, "excel export")
+	if ct := r.Header.Get("Content-Type"); ct != xlsx.ContentType {
+		t.Errorf("excel content type %q", ct)
+	}
+	if cd := r.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="department-`) || !strings.HasSuffix(cd, `.xlsx"`) {
+		t.Errorf("excel content disposition %q", cd)
+	}
+	sheet := sheetCells(t, r.Body)
+	if len(sheet) != 4 || sheet[0][3] != "totalTasks" || sheet[3][3] != "3" || sheet[3][2] != today {
+		t.Errorf("workbook rows %q, want the CSV's 4 rows with today's totalTasks 3", sheet)
+	}
+	wantErr(t, headA.do("GET", "/api/analytics/department/"+w.deptA+"/metrics/export?format=pdf", nil), 400, "format", "pdf")
 
 	// Trends need a valid period; ranges are checked.
 	wantErr(t, headA.do("GET", "/api/analytics/department/"+w.deptA+"/trends", nil), 400, "period", "no period")
@@ -1107,4 +1124,39 @@ func TestAnalyticsEndpoints(t *testing.T) {
 	want(t, admin.do("DELETE", "/api/analytics/reports/"+id, nil), 200, "delete report")
 	want(t, admin.do("GET", "/api/analytics/reports/"+id, nil), 404, "deleted report")
 	want(t, headA.do("POST", "/api/analytics/reports", map[string]any{"name": "x", "type": "task"}), 403, "head creates report")
+}
+
+// sheetCells reads the first worksheet of an .xlsx body into rows of cell
+// texts (numbers as written, inline strings as their text).
+func sheetCells(t testing.TB, body []byte) [][]string {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("workbook is not a zip: %v", err)
+	}
+	f, err := z.Open("xl/worksheets/sheet1.xml")
+	if err != nil {
+		t.Fatalf("workbook has no sheet: %v", err)
+	}
+	defer f.Close()
+	var ws struct {
+		Rows []struct {
+			Cells []struct {
+				Value  string `xml:"v"`
+				Inline string `xml:"is>t"`
+			} `xml:"c"`
+		} `xml:"sheetData>row"`
+	}
+	if err := xml.NewDecoder(f).Decode(&ws); err != nil {
+		t.Fatalf("sheet: %v", err)
+	}
+	var out [][]string
+	for _, r := range ws.Rows {
+		var row []string
+		for _, c := range r.Cells {
+			row = append(row, c.Value+c.Inline)
+		}
+		out = append(out, row)
+	}
+	return out
 }

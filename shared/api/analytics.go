@@ -14,6 +14,7 @@ import (
 	"github.com/deskline/deskline/shared/deskline"
 	"github.com/deskline/deskline/shared/dynamo"
 	"github.com/deskline/deskline/shared/httpapi"
+	"github.com/deskline/deskline/shared/xlsx"
 )
 
 // Analytics answers from the aggregates the stream projector keeps (see
@@ -253,20 +254,33 @@ func (s *Server) DepartmentMetrics(ctx context.Context, r *httpapi.Request) (*ht
 	return httpapi.JSON(http.StatusOK, deptMetrics(d.ID, rng, series, s.today())), nil
 }
 
-// csvFormat checks an export's format: csv (the default) only.
-func csvFormat(r *httpapi.Request) error {
+// exportFormat reads an export's format: csv (the default), or excel
+// (also xlsx) for an Office Open XML workbook.
+func exportFormat(r *httpapi.Request) (string, error) {
 	switch r.Query.Get("format") {
 	case "", "csv":
-		return nil
+		return "csv", nil
 	case "excel", "xlsx":
-		return deskline.Invalid("format", "Only format=csv is supported")
+		return "xlsx", nil
 	}
-	return deskline.Invalid("format", "Invalid format (csv)")
+	return "", deskline.Invalid("format", "Invalid format (csv or excel)")
 }
 
-// csvResponse answers a CSV attachment: a header row, then the rows, quoted
-// as RFC 4180 says (CRLF line ends).
-func csvResponse(filename string, header []string, rows [][]string) (*httpapi.Response, error) {
+// exportResponse answers an export as an attachment named base.csv or
+// base.xlsx: a header row, then the rows. CSV is quoted as RFC 4180 says
+// (CRLF line ends); the workbook has one sheet, named sheet, with numbers
+// as numbers.
+func exportResponse(format, base, sheet string, header []string, rows [][]string) (*httpapi.Response, error) {
+	if format == "xlsx" {
+		var buf bytes.Buffer
+		if err := xlsx.Write(&buf, sheet, header, rows); err != nil {
+			return nil, err
+		}
+		return &httpapi.Response{Status: http.StatusOK, Body: httpapi.BinaryBody(buf.Bytes()), Headers: map[string]string{
+			"Content-Type":        xlsx.ContentType,
+			"Content-Disposition": fmt.Sprintf("attachment; filename=%q", base+".xlsx"),
+		}}, nil
+	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
@@ -278,13 +292,14 @@ func csvResponse(filename string, header []string, rows [][]string) (*httpapi.Re
 	}
 	return &httpapi.Response{Status: http.StatusOK, Body: httpapi.RawBody(buf.String()), Headers: map[string]string{
 		"Content-Type":        "text/csv; charset=utf-8",
-		"Content-Disposition": fmt.Sprintf("attachment; filename=%q", filename),
+		"Content-Disposition": fmt.Sprintf("attachment; filename=%q", base+".csv"),
 	}}, nil
 }
 
-// ExportDepartmentMetrics answers the metrics rows as CSV.
+// ExportDepartmentMetrics answers the metrics rows as CSV or a workbook.
 func (s *Server) ExportDepartmentMetrics(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	if err := csvFormat(r); err != nil {
+	format, err := exportFormat(r)
+	if err != nil {
 		return nil, err
 	}
 	d, rng, series, err := s.departmentSeries(ctx, r)
@@ -296,7 +311,7 @@ func (s *Server) ExportDepartmentMetrics(ctx context.Context, r *httpapi.Request
 	for i, m := range rows {
 		recs[i] = m.record()
 	}
-	return csvResponse(fmt.Sprintf("department-%s-metrics-%s-%s.csv", d.ID, rng.FirstDay(), rng.LastDay()), deptMetricsHeader, recs)
+	return exportResponse(format, fmt.Sprintf("department-%s-metrics-%s-%s", d.ID, rng.FirstDay(), rng.LastDay()), d.Name+" metrics", deptMetricsHeader, recs)
 }
 
 // analyticsRow is one day of a scope's statistics.
@@ -459,9 +474,10 @@ func (s *Server) UserPerformance(ctx context.Context, r *httpapi.Request) (*http
 	return httpapi.JSON(http.StatusOK, userPerformance(u.ID, rng, series, s.today())), nil
 }
 
-// ExportUserPerformance answers the performance rows as CSV.
+// ExportUserPerformance answers the performance rows as CSV or a workbook.
 func (s *Server) ExportUserPerformance(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	if err := csvFormat(r); err != nil {
+	format, err := exportFormat(r)
+	if err != nil {
 		return nil, err
 	}
 	u, rng, series, err := s.userSeries(ctx, r)
@@ -473,7 +489,7 @@ func (s *Server) ExportUserPerformance(ctx context.Context, r *httpapi.Request) 
 	for i, row := range rows {
 		recs[i] = row.record()
 	}
-	return csvResponse(fmt.Sprintf("user-%s-performance-%s-%s.csv", u.ID, rng.FirstDay(), rng.LastDay()), userPerfHeader, recs)
+	return exportResponse(format, fmt.Sprintf("user-%s-performance-%s-%s", u.ID, rng.FirstDay(), rng.LastDay()), u.Username+" performance", userPerfHeader, recs)
 }
 
 // UserActivity lists a user's activity log in the range, newest first, one

@@ -200,9 +200,10 @@ func (s *Server) GetReport(ctx context.Context, r *httpapi.Request) (*httpapi.Re
 	return httpapi.JSON(http.StatusOK, map[string]any{"report": rep, "data": data}), nil
 }
 
-// ExportReport answers a report's data as CSV.
+// ExportReport answers a report's data as CSV or a workbook.
 func (s *Server) ExportReport(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	if err := csvFormat(r); err != nil {
+	format, err := exportFormat(r)
+	if err != nil {
 		return nil, err
 	}
 	rep, err := s.loadReport(ctx, r)
@@ -213,7 +214,7 @@ func (s *Server) ExportReport(ctx context.Context, r *httpapi.Request) (*httpapi
 	if err != nil {
 		return nil, err
 	}
-	return csvResponse("report-"+rep.ID+".csv", header, recs)
+	return exportResponse(format, "report-"+rep.ID, rep.Name, header, recs)
 }
 
 // UpdateReport changes a report's name, description, type, parameters,
