@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskline/deskline/shared/analytics"
 	"github.com/deskline/deskline/shared/api"
 	"github.com/deskline/deskline/shared/dynamo"
 )
@@ -38,6 +39,16 @@ func TestScheduledReportsAreMailed(t *testing.T) {
 	})["id"].(string)
 	mustPut(t, admin, "/api/analytics/reports/"+paused, map[string]any{"isActive": false})
 	mustCreate(t, admin, "/api/analytics/reports", map[string]any{"name": "Unscheduled", "type": "task"})
+	// A schedule saved before crons were checked (Quartz's "?"): skipped
+	// and reported, never a failed run.
+	legacy := &analytics.Report{
+		ID: "RPT-01JB0000000000000000000LEG", Name: "Legacy", Type: analytics.ReportTask, IsActive: true,
+		Schedule:  &analytics.Schedule{Cron: "0 9 ? * MON", RecipientEmail: other},
+		CreatedAt: clock.Now(), UpdatedAt: clock.Now(),
+	}
+	if err := cl.App.Store.CreateReport(context.Background(), legacy); err != nil {
+		t.Fatal(err)
+	}
 
 	mailer, err := cl.App.TaskHandler("reports-mailer")
 	if err != nil {
@@ -67,8 +78,8 @@ func TestScheduledReportsAreMailed(t *testing.T) {
 		}
 	}
 
-	if got := run(monday8.Add(59 * time.Minute)); got.Checked != 1 || len(got.Sent) != 0 {
-		t.Errorf("before the fire: %+v, want 1 checked, none sent", got)
+	if got := run(monday8.Add(59 * time.Minute)); got.Checked != 2 || len(got.Sent) != 0 || len(got.Unschedulable) != 1 || got.Unschedulable[0] != legacy.ID {
+		t.Errorf("before the fire: %+v, want 2 checked, none sent, the legacy report unschedulable", got)
 	}
 	wantMails("before the fire", 0)
 

@@ -25,7 +25,14 @@ type ReportMailing struct {
 	Checked int       `json:"checked"` // active reports with a schedule
 	Sent    []string  `json:"sent"`    // ids of the reports mailed
 	Failed  []string  `json:"failed"`  // ids of the reports whose mail failed
+	// Unschedulable are reports whose stored cron the mailer cannot run
+	// (saved before schedules were checked): skipped, logged, and not a
+	// failure of the run, which a retry would not mend.
+	Unschedulable []string `json:"unschedulable"`
 }
+
+// errUnschedulable marks a report whose cron expression does not parse.
+var errUnschedulable = errors.New("unschedulable report")
 
 // MailDueReports mails every active report whose schedule fired in the
 // hour up to at (and after the report was last changed) and has not been
@@ -34,7 +41,7 @@ type ReportMailing struct {
 // that fails gives its claim back and makes the run fail, so a retry sends
 // it.
 func (s *Server) MailDueReports(ctx context.Context, at time.Time) (ReportMailing, error) {
-	res := ReportMailing{At: at.UTC(), Sent: []string{}, Failed: []string{}}
+	res := ReportMailing{At: at.UTC(), Sent: []string{}, Failed: []string{}, Unschedulable: []string{}}
 	active := true
 	var errs []error
 	for cursor := ""; ; {
@@ -49,6 +56,9 @@ func (s *Server) MailDueReports(ctx context.Context, at time.Time) (ReportMailin
 			res.Checked++
 			sent, err := s.mailIfDue(ctx, rep, at)
 			switch {
+			case errors.Is(err, errUnschedulable):
+				res.Unschedulable = append(res.Unschedulable, rep.ID)
+				s.Log.WarnContext(ctx, "scheduled report skipped", slog.String("reportId", rep.ID), slog.Any("error", err))
 			case err != nil:
 				res.Failed = append(res.Failed, rep.ID)
 				errs = append(errs, err)
@@ -68,7 +78,7 @@ func (s *Server) MailDueReports(ctx context.Context, at time.Time) (ReportMailin
 func (s *Server) mailIfDue(ctx context.Context, rep *analytics.Report, at time.Time) (bool, error) {
 	c, err := analytics.ParseCron(rep.Schedule.Cron)
 	if err != nil {
-		return false, fmt.Errorf("report %s: schedule %q: %w", rep.ID, rep.Schedule.Cron, err)
+		return false, fmt.Errorf("%w %s: schedule %q: %v", errUnschedulable, rep.ID, rep.Schedule.Cron, err)
 	}
 	after := at.Add(-ReportLookback)
 	if rep.UpdatedAt.After(after) {
