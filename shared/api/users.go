@@ -118,12 +118,15 @@ type updateUserRequest struct {
 	Role            *deskline.Role       `json:"role"`
 	DepartmentID    *string              `json:"departmentId"`
 	Status          *deskline.UserStatus `json:"status"`
+	// EmailNotifications turns e-mail copies of notifications on or off.
+	EmailNotifications *bool `json:"emailNotifications"`
 	// Version, when given, must match the stored version (else 409).
 	Version *int64 `json:"version"`
 }
 
-// UpdateUser changes an account. Users change their own name, e-mail and
-// password (the last two need the current password); only admins change
+// UpdateUser changes an account. Users change their own name, e-mail,
+// password (the last two need the current password) and e-mail
+// notification preference; only admins change
 // role, department and status, and never their own role or status.
 func (s *Server) UpdateUser(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	id, p := r.Param("id"), r.Principal
@@ -174,6 +177,9 @@ func (s *Server) UpdateUser(ctx context.Context, r *httpapi.Request) (*httpapi.R
 		if next.PasswordHash, err = s.Passwords.Hash(*in.Password); err != nil {
 			return nil, err
 		}
+	}
+	if in.EmailNotifications != nil {
+		next.EmailNotifications = *in.EmailNotifications
 	}
 	if in.Role != nil {
 		next.Role = *in.Role

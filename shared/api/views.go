@@ -24,13 +24,15 @@ type userView struct {
 	CreatedAt    time.Time           `json:"createdAt"`
 	UpdatedAt    time.Time           `json:"updatedAt"`
 	Version      int64               `json:"version"`
-	Department   *deptRef            `json:"Department,omitempty"`
+	// EmailNotifications: notifications also arrive by e-mail.
+	EmailNotifications bool     `json:"emailNotifications"`
+	Department         *deptRef `json:"Department,omitempty"`
 }
 
 func viewUser(u *deskline.User, d *deskline.Department) userView {
 	v := userView{
 		ID: u.ID, Username: u.Username, Email: u.Email, Role: u.Role, Status: u.Status,
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version, EmailNotifications: u.EmailNotifications,
 	}
 	if u.DepartmentID != "" {
 		v.DepartmentID = &u.DepartmentID

@@ -180,7 +180,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	}
 	a := &App{
 		Config: cfg, Store: store, Server: srv, Authorizer: authorizer.New(tokens, store, d.Log),
-		Projector: projector.New(store, analytics.NewAggregator(store, d.Log), d.Log), Notifier: notifier.New(store, d.Connections, d.Log),
+		Projector: projector.New(store, analytics.NewAggregator(store, d.Log), d.Log), Notifier: notifier.New(store, d.Connections, d.Log).WithMail(store, mailer, cfg.PublicURL),
 		WebSocket: wsapi.New(srv, store, d.Clock, d.Log), Log: d.Log,
 	}
 	if a.Objects, a.Uploads, err = wireFiles(cfg, d, store, srv, a.Projector); err != nil {

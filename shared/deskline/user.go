@@ -54,6 +54,9 @@ type User struct {
 	UpdatedAt    time.Time  `json:"updatedAt"`
 	Version      int64      `json:"version"`
 	PasswordHash string     `json:"-"`
+	// EmailNotifications: the user also gets each notification by e-mail
+	// (off unless they turn it on).
+	EmailNotifications bool `json:"emailNotifications"`
 }
 
 // Password rules.

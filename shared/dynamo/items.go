@@ -210,3 +210,17 @@ func (p *People) Department(id string) *deskline.Department {
 	}
 	return nil
 }
+
+// GetUsers reads users by id in one BatchGetItem (more than 100 ids take
+// more); unknown ids are left out.
+func (s *Store) GetUsers(ctx context.Context, ids []string) (map[string]*deskline.User, error) {
+	p, err := s.GetRefs(ctx, RefIDs{Users: ids})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*deskline.User, len(p.users))
+	for id := range p.users {
+		out[id] = p.User(id)
+	}
+	return out, nil
+}

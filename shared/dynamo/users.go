@@ -54,6 +54,8 @@ type userItem struct {
 	CreatedAt    string `dynamodbav:"createdAt"`
 	UpdatedAt    string `dynamodbav:"updatedAt"`
 	Version      int64  `dynamodbav:"version"`
+	// EmailNotifications is a preference: mail each notification too.
+	EmailNotifications bool `dynamodbav:"emailNotifications,omitempty"`
 }
 
 func toUserItem(u *deskline.User) userItem {
@@ -63,7 +65,7 @@ func toUserItem(u *deskline.User) userItem {
 		ID: u.ID, Username: u.Username, Email: u.Email, Role: string(u.Role),
 		DepartmentID: u.DepartmentID, Status: string(u.Status), PasswordHash: u.PasswordHash,
 		CreatedAt: u.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: u.UpdatedAt.UTC().Format(time.RFC3339Nano),
-		Version: u.Version,
+		Version: u.Version, EmailNotifications: u.EmailNotifications,
 	}
 	if u.DepartmentID != "" {
 		it.GSI1PK, it.GSI1SK = deptMembersPK(u.DepartmentID), "USER#"+strings.ToLower(u.Username)+"#"+u.ID
@@ -77,7 +79,7 @@ func (it *userItem) user() *deskline.User {
 	return &deskline.User{
 		ID: it.ID, Username: it.Username, Email: it.Email, Role: deskline.Role(it.Role),
 		DepartmentID: it.DepartmentID, Status: deskline.UserStatus(it.Status), PasswordHash: it.PasswordHash,
-		CreatedAt: created, UpdatedAt: updated, Version: it.Version,
+		CreatedAt: created, UpdatedAt: updated, Version: it.Version, EmailNotifications: it.EmailNotifications,
 	}
 }
 

@@ -3,7 +3,8 @@
 // the person who caused it), stores one notification per recipient, keyed by
 // the change, and pushes it to the recipient's open WebSocket connections
 // through the @connections API. A 410 Gone from @connections forgets the
-// connection. A record that fails is reported alone, so the batch goes on
+// connection. Recipients who turned e-mail notifications on are mailed too
+// (WithMail). A record that fails is reported alone, so the batch goes on
 // from it and nothing after it is lost.
 package notifier
 
@@ -51,6 +52,11 @@ type Notifier struct {
 	store  Store
 	poster Poster // nil: store only
 	log    *slog.Logger
+
+	// E-mail copies (WithMail); mailer nil: none.
+	users     UserReader
+	mailer    Mailer
+	publicURL string
 }
 
 // New returns a Notifier. poster may be nil where no WebSocket API exists.
@@ -107,6 +113,7 @@ func (n *Notifier) record(ctx context.Context, rec events.DynamoDBEventRecord) e
 	// stored and pushes only what it writes itself.
 	created, err := n.store.PutNotifications(ctx, ns)
 	n.push(ctx, created)
+	n.mail(ctx, created)
 	return err
 }
 

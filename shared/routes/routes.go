@@ -182,7 +182,7 @@ type Function struct {
 var Functions = []Function{
 	{Name: "authorizer", Kind: KindAuthorizer, Writes: false, Needs: []Need{NeedTokens}},
 	{Name: "stream-projector", Kind: KindStream, ItemTypes: projector.ItemTypes, Writes: true, Needs: []Need{NeedObjects}},
-	{Name: "stream-notifier", Kind: KindStream, ItemTypes: notifier.ItemTypes, Writes: true, Needs: []Need{NeedPostWS}},
+	{Name: "stream-notifier", Kind: KindStream, ItemTypes: notifier.ItemTypes, Writes: true, Needs: []Need{NeedPostWS, NeedSendMail}},
 	{Name: "ws-connect", Kind: KindWebSocket, RouteKey: "$connect", Writes: true},
 	{Name: "ws-disconnect", Kind: KindWebSocket, RouteKey: "$disconnect", Writes: true},
 	{Name: "ws-default", Kind: KindWebSocket, RouteKey: "$default", Writes: true},

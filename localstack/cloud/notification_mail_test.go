@@ -1,0 +1,60 @@
+package cloud_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// A user who turns e-mail notifications on gets each new notification by
+// mail (the local outbox) as well; one who has not, gets none.
+func TestNotificationMail(t *testing.T) {
+	w := newWorld(t)
+	emp := w.call(t, w.empA)
+	me := emp.do("GET", "/api/auth/me", nil).obj(t)
+	if me["emailNotifications"] != false {
+		t.Fatalf("a new account has emailNotifications %v, want false", me["emailNotifications"])
+	}
+	email := me["email"].(string)
+	outbox := func(to string) int {
+		t.Helper()
+		m, err := w.cloud.App.Store.Outbox(context.Background(), to, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(m)
+	}
+
+	w.task(w.headA, w.deptA, w.empAID)
+	waitProjected(t, w)
+	if n := outbox(email); n != 0 {
+		t.Fatalf("%d mails before opting in", n)
+	}
+
+	// Others may not turn it on for you; you may.
+	want(t, w.call(t, w.headA).do("PUT", "/api/users/"+w.empAID, map[string]any{"emailNotifications": true}), 403, "head sets another's preference")
+	wantErr(t, emp.do("PUT", "/api/users/"+w.empAID, map[string]any{"emailNotifications": "yes"}), 400, "emailNotifications", "not a boolean")
+	got := mustPut(t, emp, "/api/users/"+w.empAID, map[string]any{"emailNotifications": true})
+	if got["emailNotifications"] != true {
+		t.Fatalf("after opting in: %v", got)
+	}
+
+	title := "Mail me " + unique("")
+	mustCreate(t, w.call(t, w.headA), "/api/tasks", map[string]any{"title": title, "description": "d", "departmentId": w.deptA, "assignedToId": w.empAID})
+	waitProjected(t, w)
+	m, err := w.cloud.App.Store.Outbox(context.Background(), email, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || !strings.Contains(m[0].Subject, title) || !strings.Contains(m[0].Body, "You have been assigned to task") {
+		t.Fatalf("outbox %+v, want the assignment", m)
+	}
+
+	// And off again.
+	mustPut(t, emp, "/api/users/"+w.empAID, map[string]any{"emailNotifications": false})
+	w.task(w.headA, w.deptA, w.empAID)
+	waitProjected(t, w)
+	if n := outbox(email); n != 1 {
+		t.Errorf("%d mails after opting out, want still 1", n)
+	}
+}
