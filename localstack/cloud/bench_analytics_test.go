@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +150,29 @@ func BenchmarkAnalyticsDepartmentDashboard90d(b *testing.B) {
 			end := time.Now().UTC()
 			url := w.cloud.HTTPURL + "/api/analytics/department/" + w.deptA + "/analytics?startDate=" +
 				end.AddDate(0, 0, -89).Format("2006-01-02") + "&endDate=" + end.Format("2006-01-02")
+			benchLatency(b, func() *http.Request {
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Header.Set("Authorization", "Bearer "+w.headA)
+				return req
+			})
+		})
+	}
+}
+
+// BenchmarkAnalyticsDashboardRoutes90d measures the dashboard routes that
+// compute over a range (trends, forecasts, anomalies) for 90 days of a
+// busy department's buckets, as its head, through the local cloud's HTTP
+// API: each is one GetItem and one Query plus its arithmetic.
+func BenchmarkAnalyticsDashboardRoutes90d(b *testing.B) {
+	w := newWorld(b)
+	if err := w.store.PutBuckets(context.Background(), analytics.Dept(w.deptA), typicalDays(w.deptA, 90)); err != nil {
+		b.Fatal(err)
+	}
+	end := time.Now().UTC()
+	dates := "?startDate=" + end.AddDate(0, 0, -89).Format("2006-01-02") + "&endDate=" + end.Format("2006-01-02")
+	for _, route := range []string{"trends", "forecast/task-completion", "forecast/workload", "anomalies"} {
+		b.Run(strings.ReplaceAll(route, "/", "-"), func(b *testing.B) {
+			url := w.cloud.HTTPURL + "/api/analytics/dashboard/department/" + w.deptA + "/" + route + dates
 			benchLatency(b, func() *http.Request {
 				req, _ := http.NewRequest("GET", url, nil)
 				req.Header.Set("Authorization", "Bearer "+w.headA)
