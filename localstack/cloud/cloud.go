@@ -164,7 +164,7 @@ func (c *Cloud) start(ctx context.Context, o Options) (err error) {
 		}
 	}
 	c.WS = gateway.NewWebSocketAPI(wsRoutes, c.App.Authorizer.WebSocket, o.Log)
-	c.serve(httpLn, gateway.NewHTTPAPI(rs, c.App.Authorizer.HTTP, webHandler(c.WSURL), o.Log), o.Log)
+	c.serve(httpLn, gateway.NewHTTPAPI(rs, c.App.Authorizer.HTTP, webHandler(c.WSURL, c.App.Store, o.Log), o.Log), o.Log)
 	c.serve(wsLn, c.WS, o.Log)
 	if err := c.s3.attach(c.App); err != nil {
 		return err

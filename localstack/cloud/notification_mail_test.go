@@ -2,6 +2,8 @@ package cloud_test
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -56,5 +58,22 @@ func TestNotificationMail(t *testing.T) {
 	waitProjected(t, w)
 	if n := outbox(email); n != 1 {
 		t.Errorf("%d mails after opting out, want still 1", n)
+	}
+}
+
+// The local cloud shows an address's outbox at GET /_local/mail?to=.
+func TestLocalOutboxPage(t *testing.T) {
+	w := newWorld(t)
+	email := w.call(t, w.empA).do("GET", "/api/auth/me", nil).obj(t)["email"].(string)
+	want(t, w.c.do("POST", "/api/auth/forgot-password", map[string]string{"email": email}), 200, "forgot password")
+	r := w.c.do("GET", "/_local/mail?to="+url.QueryEscape(strings.ToUpper(email)), nil)
+	want(t, r, 200, "outbox")
+	mails := decode[[]map[string]any](t, r)
+	if len(mails) != 1 || mails[0]["to"] != email || !strings.Contains(fmt.Sprint(mails[0]["body"]), "reset") {
+		t.Errorf("outbox of %s = %v", email, mails)
+	}
+	wantErr(t, w.c.do("GET", "/_local/mail", nil), 400, "to", "no address")
+	if got := decode[[]map[string]any](t, w.c.do("GET", "/_local/mail?to=nobody@test.local", nil)); len(got) != 0 {
+		t.Errorf("an empty outbox = %v", got)
 	}
 }
