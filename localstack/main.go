@@ -85,12 +85,13 @@ func run(ctx context.Context) error {
 Deskline local cloud is ready (stage %s)
   HTTP API        %s/api   (health: %s/api/health, OpenAPI: %s/api/openapi.json)
   Web page        %s/  (log in, live notifications, messages)
+  Mail outbox     %s/_local/mail?to=<address>  (mail is kept here, not sent)
   WebSocket API   %s?token=<token>  (@connections: %s/@connections/{id})
   DynamoDB        %s  table %q, data in %s
   S3              %s  bucket %q (attachments)
   Admin           %s / %s  (DESKLINE_ADMIN_EMAIL / DESKLINE_ADMIN_PASSWORD)
 Press Ctrl-C to stop.
-`, cfg.Stage, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.WSURL, c.ConnectionsURL,
+`, cfg.Stage, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.HTTPURL, c.WSURL, c.ConnectionsURL,
 		c.DynamoDBEndpoint, cfg.Table, dataDir, c.S3Endpoint(), c.Bucket(), adminEmail, adminPassword)
 	<-ctx.Done()
 	fmt.Println("\nstopping")
