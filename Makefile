@@ -30,11 +30,13 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	cd infra && $(GO) vet ./...
 
 staticcheck:
 	@test -x "$(GOBIN)/staticcheck" && "$(GOBIN)/staticcheck" -version | grep -q "$(STATICCHECK_VERSION)" \
 	  || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	"$(GOBIN)/staticcheck" ./...
+	cd infra && "$(GOBIN)/staticcheck" ./...
 
 bench: ## latency of key routes through the local cloud (p50/p99)
 	$(WITH_SERVICES) $(GO) test -count=1 -run '^$$' -bench . -benchtime 300x ./localstack/cloud/
