@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -721,8 +722,31 @@ func (s *Server) DepartmentComparison(ctx context.Context, r *httpapi.Request) (
 		ProductivityScore     float64 `json:"productivityScore"`
 	}
 	out := make([]row, len(depts))
-	errs := make([]error, len(depts))
 	today := s.today()
+	err = perDepartment(depts, func(i int, d *deskline.Department) error {
+		series, err := s.Store.Aggregates(ctx, analytics.Dept(d.ID), rng)
+		if err != nil {
+			return err
+		}
+		c := series.Sum(nil)
+		t := c.Tasks(series.Overdue(today, nil))
+		out[i] = row{DepartmentID: d.ID, DepartmentName: d.Name, TotalTasks: t.Created, CompletedTasks: t.Completed,
+			CompletionRate: t.CompletionRate, AverageCompletionTime: t.CompletionTime.AverageHours,
+			TicketsCreated: c[analytics.FTicketsCreated], TicketsResolved: c[analytics.FTicketsResolved],
+			AverageResolutionTime: analytics.AverageHours(c[analytics.FResolutionSum], c[analytics.FTicketsResolved]),
+			ProductivityScore:     analytics.ProductivityScore(t.Completed, t.CompletedLate, c[analytics.FTicketsResolved], t.Overdue)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.JSON(http.StatusOK, out), nil
+}
+
+// perDepartment runs f for every department, at most maxParallelQueries at
+// a time (each is a Query), and returns their errors joined.
+func perDepartment(depts []*deskline.Department, f func(i int, d *deskline.Department) error) error {
+	errs := make([]error, len(depts))
 	sem := make(chan struct{}, maxParallelQueries)
 	var wg sync.WaitGroup
 	for i, d := range depts {
@@ -731,25 +755,9 @@ func (s *Server) DepartmentComparison(ctx context.Context, r *httpapi.Request) (
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			series, err := s.Store.Aggregates(ctx, analytics.Dept(d.ID), rng)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			c := series.Sum(nil)
-			t := c.Tasks(series.Overdue(today, nil))
-			out[i] = row{DepartmentID: d.ID, DepartmentName: d.Name, TotalTasks: t.Created, CompletedTasks: t.Completed,
-				CompletionRate: t.CompletionRate, AverageCompletionTime: t.CompletionTime.AverageHours,
-				TicketsCreated: c[analytics.FTicketsCreated], TicketsResolved: c[analytics.FTicketsResolved],
-				AverageResolutionTime: analytics.AverageHours(c[analytics.FResolutionSum], c[analytics.FTicketsResolved]),
-				ProductivityScore:     analytics.ProductivityScore(t.Completed, t.CompletedLate, c[analytics.FTicketsResolved], t.Overdue)}
+			errs[i] = f(i, d)
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return httpapi.JSON(http.StatusOK, out), nil
+	return errors.Join(errs...)
 }

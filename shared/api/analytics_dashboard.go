@@ -2,11 +2,9 @@ package api
 
 import (
 	"context"
-	"errors"
 	"math"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/deskline/deskline/shared/analytics"
@@ -143,25 +141,15 @@ func (s *Server) LiveDepartmentMetrics(ctx context.Context, r *httpapi.Request) 
 		analytics.TaskStates
 	}
 	out := make([]row, len(depts))
-	errs := make([]error, len(depts))
-	sem := make(chan struct{}, maxParallelQueries)
-	var wg sync.WaitGroup
-	for i, d := range depts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			c, err := s.Store.TaskCohorts(ctx, analytics.Dept(d.ID), rng)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			out[i] = row{DepartmentID: d.ID, DepartmentName: d.Name, TaskStates: c.TaskStates()}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err = perDepartment(depts, func(i int, d *deskline.Department) error {
+		c, err := s.Store.TaskCohorts(ctx, analytics.Dept(d.ID), rng)
+		if err != nil {
+			return err
+		}
+		out[i] = row{DepartmentID: d.ID, DepartmentName: d.Name, TaskStates: c.TaskStates()}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return httpapi.JSON(http.StatusOK, out), nil
