@@ -371,9 +371,15 @@ func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) (Page[analyt
 		in.ExpressionAttributeNames = map[string]string{"#a": "action"}
 		in.ExpressionAttributeValues[":act"] = str(f.Action)
 	}
+	return s.activityPage(ctx, in, f.UserID)
+}
+
+// activityPage runs one Query of activity entries (of whom: for errors)
+// and decodes its page.
+func (s *Store) activityPage(ctx context.Context, in *dynamodb.QueryInput, of string) (Page[analytics.Activity], error) {
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
-		return Page[analytics.Activity]{}, fmt.Errorf("query activity of %s: %w", f.UserID, err)
+		return Page[analytics.Activity]{}, fmt.Errorf("query activity of %s: %w", of, err)
 	}
 	page := Page[analytics.Activity]{Items: make([]analytics.Activity, 0, len(out.Items)), NextCursor: encodeCursor(out.LastEvaluatedKey)}
 	for _, raw := range out.Items {

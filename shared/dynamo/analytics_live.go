@@ -155,17 +155,5 @@ func (s *Store) ListActivityFeed(ctx context.Context, f ActivityFeedFilter) (Pag
 		in.ExpressionAttributeNames["#a"] = "action"
 		in.ExpressionAttributeValues[":act"] = str(f.Action)
 	}
-	out, err := s.db.Query(ctx, in)
-	if err != nil {
-		return Page[analytics.Activity]{}, fmt.Errorf("query activity of %s: %w", pk, err)
-	}
-	page := Page[analytics.Activity]{Items: make([]analytics.Activity, 0, len(out.Items)), NextCursor: encodeCursor(out.LastEvaluatedKey)}
-	for _, raw := range out.Items {
-		var a analytics.Activity
-		if err := unmarshalItem(raw, &a); err != nil {
-			return Page[analytics.Activity]{}, fmt.Errorf("unmarshal activity: %w", err)
-		}
-		page.Items = append(page.Items, a)
-	}
-	return page, nil
+	return s.activityPage(ctx, in, pk)
 }
