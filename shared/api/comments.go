@@ -148,10 +148,11 @@ func (s *Server) ListTicketComments(ctx context.Context, r *httpapi.Request) (*h
 	return s.listComments(ctx, r, dynamo.Parent{Ticket: t})
 }
 
-// loadComment finds the comment named in the path, hidden from callers who
-// may not read its parent.
-func (s *Server) loadComment(ctx context.Context, r *httpapi.Request) (*deskline.Comment, dynamo.Parent, error) {
-	id := r.Param("id")
+// loadComment finds the comment named by path parameter param ("id" on
+// /api/comments, "commentId" on /api/files), hidden from callers who may
+// not read its parent.
+func (s *Server) loadComment(ctx context.Context, r *httpapi.Request, param string) (*deskline.Comment, dynamo.Parent, error) {
+	id := r.Param(param)
 	if !deskline.ValidID(deskline.PrefixComment, id) {
 		return nil, dynamo.Parent{}, errCommentNotFound
 	}
@@ -178,7 +179,7 @@ func (s *Server) UpdateComment(ctx context.Context, r *httpapi.Request) (*httpap
 	if err != nil {
 		return nil, err
 	}
-	prev, _, err := s.loadComment(ctx, r)
+	prev, _, err := s.loadComment(ctx, r, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +205,7 @@ func (s *Server) UpdateComment(ctx context.Context, r *httpapi.Request) (*httpap
 
 // DeleteComment deletes a comment (its author or an admin).
 func (s *Server) DeleteComment(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	c, _, err := s.loadComment(ctx, r)
+	c, _, err := s.loadComment(ctx, r, "id")
 	if err != nil {
 		return nil, err
 	}

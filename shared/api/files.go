@@ -106,23 +106,6 @@ func (s *Server) loadTicketParam(ctx context.Context, r *httpapi.Request) (*desk
 	return t, nil
 }
 
-// loadCommentParam finds the comment named by path parameter commentId,
-// hidden from callers who may not read its ticket or task.
-func (s *Server) loadCommentParam(ctx context.Context, r *httpapi.Request) (*deskline.Comment, dynamo.Parent, error) {
-	id := r.Param("commentId")
-	if !deskline.ValidID(deskline.PrefixComment, id) {
-		return nil, dynamo.Parent{}, errCommentNotFound
-	}
-	c, parent, err := s.Store.GetCommentWithParent(ctx, id)
-	if err != nil {
-		return nil, parent, err
-	}
-	if !canRead(r.Principal, parent) {
-		return nil, parent, errCommentNotFound
-	}
-	return c, parent, nil
-}
-
 // UploadTicketFile starts an upload to a ticket the caller may read.
 func (s *Server) UploadTicketFile(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	f, err := s.newFile(r)
@@ -157,7 +140,7 @@ func (s *Server) UploadCommentFile(ctx context.Context, r *httpapi.Request) (*ht
 	if err != nil {
 		return nil, err
 	}
-	c, _, err := s.loadCommentParam(ctx, r)
+	c, _, err := s.loadComment(ctx, r, "commentId")
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +252,7 @@ func (s *Server) ListTaskFiles(ctx context.Context, r *httpapi.Request) (*httpap
 
 // ListCommentFiles lists a comment's files, newest first.
 func (s *Server) ListCommentFiles(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	c, parent, err := s.loadCommentParam(ctx, r)
+	c, parent, err := s.loadComment(ctx, r, "commentId")
 	if err != nil {
 		return nil, err
 	}
